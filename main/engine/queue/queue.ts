@@ -1,0 +1,1291 @@
+/**
+ * The upload queue: jobs and batches, a scheduler with a global and a per-server concurrency limit, priorities and
+ * order, pause/resume/cancel, visible job-level retries, speeds, history, and coalesced deltas for a UI.
+ *
+ * Durability: every change goes to the `QueueStore` (O(1) journal appends); an upload URL is flushed to disk before
+ * its first byte is sent (`onUploadUrl`), and completion is flushed too, so a `kill -9` at any moment loses nothing.
+ * The TusClient runs with `maxRetries: 0`: each failed attempt comes back here, where a person can see the attempt
+ * number, the error and the countdown to the next attempt.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type {
+  AddResult,
+  AttemptLogEntry,
+  BatchView,
+  ErrorInfo,
+  HistoryEntry,
+  JobDetails,
+  JobStatus,
+  JobView,
+  QueueDelta,
+  QueueSnapshot,
+  QueueTotals,
+  ServerProfile,
+  Target,
+  ThroughputSample,
+} from '../../../shared/types';
+import type { BatchRecord, JobRecord, QueueStore } from '../store/types';
+import type {
+  ServerInfo,
+  TusClientOptions,
+  UploadEvent,
+  UploadFileOptions,
+  UploadInfo,
+  UploadResult,
+} from '../tus/types';
+import type { EngineNotification, EngineStatus } from '../engine-types';
+import { TokenBucketLimiter } from './limiter';
+import { SpeedMeter, ThroughputHistory, etaSeconds } from './speed';
+import { DEFAULT_IGNORE_PATTERNS, scanFolder } from './scan';
+import { mimeTypeOf } from './history';
+
+/** The part of `TusClient` the queue uses (so tests and benchmarks can hand in the real one or a wrapper). */
+export interface QueueTusClient {
+  uploadFile(options: UploadFileOptions): Promise<UploadResult>;
+  getServerInfo(): Promise<ServerInfo>;
+  getUploadInfo(url: string): Promise<UploadInfo>;
+  deleteUpload(url: string): Promise<void>;
+}
+
+/** Builds a client for a profile's options. */
+export type TusClientFactory = (options: TusClientOptions) => QueueTusClient;
+
+/** Tuning knobs of the queue (defaults suit the desktop; tests shorten the retry delays). */
+export interface QueueTuning {
+  /** First retry delay (ms, default 1000); doubles per consecutive failure. */
+  retryBaseDelayMs?: number;
+  /** Cap of the retry delay (ms, default 60 000). */
+  retryMaxDelayMs?: number;
+  /** Delta coalescing interval (ms, default 100 → at most 10 deltas a second). */
+  deltaIntervalMs?: number;
+  /** Parallel HEAD requests when restoring (default 8). */
+  restoreConcurrency?: number;
+}
+
+/** What the queue needs to run. */
+export interface QueueOptions extends QueueTuning {
+  store: QueueStore;
+  clientFactory: TusClientFactory;
+  getProfile: (id: string) => Promise<ServerProfile | undefined>;
+  resolveHeaders: (id: string) => Promise<Record<string, string>>;
+  concurrency: number;
+  bandwidthLimit: number;
+  now?: () => number;
+  /** Start uploading restored and new jobs (default true); false holds the scheduler until `start()`. */
+  autoStart?: boolean;
+}
+
+/** Options of `addPaths`. */
+export interface AddOptions {
+  profile: ServerProfile;
+  ignorePatterns?: string[];
+  followSymlinks?: boolean;
+}
+
+interface Live {
+  rec: JobRecord;
+  /** Bytes sent including in flight (what the UI shows). */
+  sent: number;
+  speed: SpeedMeter;
+  controller?: AbortController;
+  running?: Promise<void>;
+  stopReason?: 'pause' | 'cancel' | 'suspend' | 'close' | 'remove';
+  timer?: NodeJS.Timeout;
+  failStreak: number;
+  serverOffset?: number;
+  expiresAt?: number;
+}
+
+interface Agg {
+  jobs: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  uploading: number;
+  retrying: number;
+  queued: number;
+  paused: number;
+  size: number;
+  offset: number;
+}
+
+const emptyAgg = (): Agg => ({ jobs: 0, completed: 0, failed: 0, cancelled: 0, uploading: 0, retrying: 0, queued: 0, paused: 0, size: 0, offset: 0 });
+
+const ATTEMPT_LOG_MAX = 50;
+const UNFINISHED: ReadonlySet<JobStatus> = new Set(['queued', 'uploading', 'retrying', 'paused']);
+
+/** Turns whatever an upload threw into what a person sees. */
+export function toErrorInfo(err: unknown): ErrorInfo {
+  const e = err as { code?: unknown; message?: unknown; hint?: unknown; status?: unknown; retryable?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : 'error';
+  const info: ErrorInfo = {
+    code,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    retryable: typeof e?.retryable === 'boolean' ? e.retryable : code === 'network' || code === 'timeout',
+  };
+  if (typeof e?.hint === 'string') info.hint = e.hint;
+  if (typeof e?.status === 'number') info.status = e.status;
+  return info;
+}
+
+/** The delay before retry number `streak` (1-based): capped exponential backoff with ±20% jitter. */
+export function retryDelay(streak: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(30, streak - 1)));
+  return Math.max(0, Math.round(raw * (0.8 + 0.4 * random())));
+}
+
+/** The queue. One per engine. */
+export class UploadQueue {
+  readonly limiter: TokenBucketLimiter;
+  private readonly store: QueueStore;
+  private readonly now: () => number;
+  private readonly jobs = new Map<string, Live>();
+  private readonly batches = new Map<string, BatchRecord>();
+  private readonly batchAgg = new Map<string, Agg>();
+  private readonly total: Agg = emptyAgg();
+  private readonly history: HistoryEntry[];
+  private readonly running = new Set<string>();
+  private readonly runningPerProfile = new Map<string, number>();
+  private readonly profileCache = new Map<string, ServerProfile>();
+  private readonly clients = new Map<string, { key: string; client: QueueTusClient }>();
+  private readonly serverInfo = new Map<string, Promise<ServerInfo | undefined>>();
+  private concurrency: number;
+  private pending: string[] = [];
+  private pendingHead = 0;
+  private pendingDirty = true;
+  private maxOrder = 0;
+  private held: boolean;
+  private suspended = false;
+  private closed = false;
+  private pumping = false;
+  // Coalesced deltas.
+  private seq = 0;
+  private readonly dirtyJobs = new Set<string>();
+  private readonly dirtyBatches = new Set<string>();
+  private removedJobs: string[] = [];
+  private removedBatches: string[] = [];
+  private orderChanged = false;
+  private bandwidthChanged = false;
+  private newSamples: ThroughputSample[] = [];
+  private deltaTimer: NodeJS.Timeout | undefined;
+  private lastDeltaAt = 0;
+  private readonly deltaInterval: number;
+  // Speeds.
+  private readonly overall = new SpeedMeter();
+  private readonly throughput = new ThroughputHistory(600);
+  private readonly ticker: NodeJS.Timeout;
+  private lastTick: number;
+  private secondBytes = 0;
+  private secondStart: number;
+  // Notifications, sent when the queue goes idle (never one per file).
+  private finishedSince = { count: 0, bytes: 0 };
+  private failuresSince = { count: 0, firstReason: '' };
+  private readonly finishedBatches = new Set<string>();
+  private readonly deltaListeners = new Set<(d: QueueDelta) => void>();
+  private readonly statusListeners = new Set<(s: EngineStatus) => void>();
+  private readonly notificationListeners = new Set<(n: EngineNotification) => void>();
+  private readonly retryBase: number;
+  private readonly retryMax: number;
+  private readonly restoreConcurrency: number;
+  /** Messages about state that could not be restored (corrupt journal…), for the UI and the CLI. */
+  readonly recoveryMessages: string[];
+
+  constructor(private readonly options: QueueOptions) {
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    this.concurrency = Math.max(1, options.concurrency);
+    this.limiter = new TokenBucketLimiter(options.bandwidthLimit);
+    this.held = options.autoStart === false;
+    this.deltaInterval = options.deltaIntervalMs ?? 100;
+    this.retryBase = options.retryBaseDelayMs ?? 1000;
+    this.retryMax = options.retryMaxDelayMs ?? 60_000;
+    this.restoreConcurrency = options.restoreConcurrency ?? 8;
+    const loaded = this.store.loaded;
+    this.history = [...loaded.history];
+    this.recoveryMessages = [...loaded.recovery.messages];
+    for (const b of loaded.batches.values()) {
+      this.batches.set(b.id, b);
+      this.batchAgg.set(b.id, emptyAgg());
+    }
+    for (const rec of loaded.jobs.values()) {
+      // A job that was uploading or waiting when the process stopped simply continues.
+      if (rec.status === 'uploading' || rec.status === 'retrying') {
+        rec.status = 'queued';
+        rec.nextAttemptAt = undefined;
+      }
+      if (rec.batchId && !this.batches.has(rec.batchId)) rec.batchId = undefined;
+      const live: Live = { rec, sent: rec.status === 'completed' ? rec.size : rec.offset, speed: new SpeedMeter(), failStreak: 0 };
+      this.jobs.set(rec.id, live);
+      this.addAgg(live, 1);
+      if (rec.order > this.maxOrder) this.maxOrder = rec.order;
+    }
+    for (const [id, agg] of this.batchAgg) if (agg.jobs > 0 && this.isBatchDone(agg)) this.finishedBatches.add(id);
+    this.lastTick = performance.now();
+    this.secondStart = this.lastTick;
+    this.ticker = setInterval(() => this.tick(), 250);
+    this.ticker.unref();
+    if (this.recoveryMessages.length > 0) {
+      this.failuresSince = { count: this.failuresSince.count, firstReason: this.recoveryMessages[0] };
+      queueMicrotask(() => this.notify({ kind: 'failures', count: this.recoveryMessages.length, firstReason: this.recoveryMessages[0] }));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Lifecycle
+  // ------------------------------------------------------------------------------------------------------------
+
+  /** Checks restored jobs (source files, server offsets) and starts the scheduler unless held. */
+  async restore(): Promise<void> {
+    const unfinished = [...this.jobs.values()].filter((l) => UNFINISHED.has(l.rec.status));
+    let cursor = 0;
+    const worker = async (): Promise<void> => {
+      while (cursor < unfinished.length) {
+        const live = unfinished[cursor++];
+        if (this.closed) return;
+        if (this.running.has(live.rec.id) || !UNFINISHED.has(live.rec.status)) continue;
+        const ok = await this.checkSource(live);
+        if (!ok || !live.rec.uploadUrl || this.running.has(live.rec.id)) continue;
+        await this.askServerOffset(live);
+      }
+    };
+    this.pump();
+    await Promise.all(Array.from({ length: Math.min(this.restoreConcurrency, unfinished.length) }, worker));
+  }
+
+  /** Releases a scheduler held by `autoStart: false`. */
+  start(): void {
+    this.held = false;
+    this.pump();
+  }
+
+  /** Stops running uploads (they stay resumable) and stops the timers. The store is closed by the engine. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stopRunning('close');
+    this.closed = true;
+    clearInterval(this.ticker);
+    for (const live of this.jobs.values()) if (live.timer) clearTimeout(live.timer);
+    if (this.deltaTimer) clearTimeout(this.deltaTimer);
+    this.deltaTimer = undefined;
+    this.emitDelta();
+    await this.store.flush();
+  }
+
+  /** Pauses every running job (not as a person's pause: they go back to `queued`). */
+  async suspend(): Promise<void> {
+    this.suspended = true;
+    await this.stopRunning('suspend');
+  }
+
+  /** Undoes `suspend`: asks servers for offsets again and continues. */
+  async wake(): Promise<void> {
+    this.suspended = false;
+    await this.restore();
+  }
+
+  private async stopRunning(reason: 'suspend' | 'close'): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const id of this.running) {
+      const live = this.jobs.get(id);
+      if (!live) continue;
+      live.stopReason = reason;
+      live.controller?.abort();
+      if (live.running) waits.push(live.running);
+    }
+    await Promise.all(waits);
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Adding
+  // ------------------------------------------------------------------------------------------------------------
+
+  /** Enqueues files and folders; folders become batches. Unusable paths are returned in `rejected`. */
+  async addPaths(paths: string[], opts: AddOptions): Promise<AddResult> {
+    const result: AddResult = { jobIds: [], batchIds: [], rejected: [] };
+    const profile = opts.profile;
+    this.profileCache.set(profile.id, profile);
+    for (const path of paths) {
+      let st;
+      try {
+        st = await stat(path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        result.rejected.push({
+          path,
+          reason: code === 'ENOENT' ? 'No such file or folder.' : code === 'EACCES' ? 'Permission denied.' : String(err),
+        });
+        continue;
+      }
+      const now = this.now();
+      if (st.isFile()) {
+        const rec = this.newJob(path, basename(path), undefined, undefined, st.size, st.mtimeMs, profile, now);
+        result.jobIds.push(rec.id);
+      } else if (st.isDirectory()) {
+        const scan = await scanFolder(path, {
+          ignorePatterns: opts.ignorePatterns ?? DEFAULT_IGNORE_PATTERNS,
+          followSymlinks: opts.followSymlinks ?? false,
+        });
+        if (scan.files.length === 0 && scan.problems.length === 0) {
+          result.rejected.push({ path, reason: 'The folder has no files to upload (it is empty or every file is ignored).' });
+          continue;
+        }
+        const batch: BatchRecord = { id: randomUUID(), profileId: profile.id, name: basename(path), rootPath: path, problems: scan.problems, createdAt: now };
+        this.batches.set(batch.id, batch);
+        this.batchAgg.set(batch.id, emptyAgg());
+        this.store.putBatch(batch);
+        this.dirtyBatches.add(batch.id);
+        result.batchIds.push(batch.id);
+        for (const f of scan.files) {
+          const rec = this.newJob(f.path, basename(f.path), batch.id, f.relativePath, f.size, f.mtimeMs, profile, now);
+          result.jobIds.push(rec.id);
+        }
+      } else {
+        result.rejected.push({ path, reason: 'Not a regular file or folder (device, socket or pipe).' });
+      }
+    }
+    this.pendingDirty = true;
+    this.orderChanged = result.jobIds.length > 0 || this.orderChanged;
+    this.scheduleDelta();
+    this.pump();
+    return result;
+  }
+
+  private newJob(
+    path: string,
+    name: string,
+    batchId: string | undefined,
+    relativePath: string | undefined,
+    size: number,
+    mtimeMs: number,
+    profile: ServerProfile,
+    now: number,
+  ): JobRecord {
+    const metadata: Record<string, string> = { ...(profile.metadata ?? {}), filename: name, filetype: mimeTypeOf(name) };
+    if (relativePath !== undefined) metadata.relativePath = relativePath;
+    const rec: JobRecord = {
+      id: randomUUID(),
+      profileId: profile.id,
+      path,
+      name,
+      size,
+      mtimeMs,
+      metadata,
+      status: 'queued',
+      priority: 0,
+      order: ++this.maxOrder,
+      offset: 0,
+      attempt: 0,
+      createdAt: now,
+      attemptLog: [],
+    };
+    if (batchId) rec.batchId = batchId;
+    if (relativePath !== undefined) rec.relativePath = relativePath;
+    const live: Live = { rec, sent: 0, speed: new SpeedMeter(), failStreak: 0 };
+    this.jobs.set(rec.id, live);
+    this.addAgg(live, 1);
+    this.store.putJob(rec);
+    this.dirtyJobs.add(rec.id);
+    if (batchId) this.dirtyBatches.add(batchId);
+    return rec;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Actions
+  // ------------------------------------------------------------------------------------------------------------
+
+  private select(target: Target): Live[] {
+    if (target.kind === 'job') {
+      const live = this.jobs.get(target.id);
+      if (!live) throw new Error(`No job with id "${target.id}" in the queue. Refresh the list; it may have been removed.`);
+      return [live];
+    }
+    if (target.kind === 'batch') {
+      if (!this.batches.has(target.id)) throw new Error(`No batch with id "${target.id}" in the queue. Refresh the list; it may have been removed.`);
+      return [...this.jobs.values()].filter((l) => l.rec.batchId === target.id);
+    }
+    return [...this.jobs.values()];
+  }
+
+  /** Pauses jobs; a running upload is stopped through its AbortSignal and stays resumable. */
+  async pause(target: Target): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const live of this.select(target)) {
+      const s = live.rec.status;
+      if (s !== 'queued' && s !== 'uploading' && s !== 'retrying') continue;
+      this.clearTimer(live);
+      if (live.running) {
+        live.stopReason = 'pause';
+        live.controller?.abort();
+        waits.push(live.running);
+      }
+      this.log(live, 'paused', 'Paused.');
+      this.update(live, { status: 'paused', nextAttemptAt: undefined });
+    }
+    this.held = false;
+    await Promise.all(waits);
+  }
+
+  /** Resumes paused jobs (and starts waiting retries now). */
+  async resume(target: Target): Promise<void> {
+    for (const live of this.select(target)) {
+      const s = live.rec.status;
+      if (s === 'paused' || s === 'retrying') {
+        this.clearTimer(live);
+        this.update(live, { status: 'queued', nextAttemptAt: undefined });
+      }
+    }
+    this.held = false;
+    this.pendingDirty = true;
+    this.pump();
+  }
+
+  /** Retries failed or cancelled jobs (and waiting retries) now. */
+  async retry(target: Target): Promise<void> {
+    for (const live of this.select(target)) {
+      const s = live.rec.status;
+      if (s === 'failed' || s === 'cancelled' || s === 'retrying') {
+        this.clearTimer(live);
+        live.failStreak = 0;
+        this.update(live, { status: 'queued', nextAttemptAt: undefined, finishedAt: undefined });
+      }
+    }
+    this.held = false;
+    this.pendingDirty = true;
+    this.pump();
+  }
+
+  /** Cancels jobs and removes their uploads on the server (when the server supports termination). */
+  async cancel(target: Target): Promise<void> {
+    const lives = this.select(target).filter((l) => l.rec.status !== 'completed' && l.rec.status !== 'cancelled');
+    await Promise.all(lives.map((l) => this.cancelOne(l, 'cancel')));
+    await this.store.flush();
+  }
+
+  private async cancelOne(live: Live, reason: 'cancel' | 'remove'): Promise<void> {
+    this.clearTimer(live);
+    if (live.running) {
+      live.stopReason = reason;
+      live.controller?.abort();
+      this.update(live, { status: 'cancelled', nextAttemptAt: undefined });
+      await live.running;
+    }
+    if (live.rec.status === 'completed') return;
+    const url = live.rec.uploadUrl;
+    this.log(live, 'cancelled', url ? 'Cancelled; removing the upload from the server.' : 'Cancelled.');
+    this.update(live, { status: 'cancelled', nextAttemptAt: undefined, uploadUrl: undefined, offset: 0 }, 0);
+    if (url) await this.terminate(live.rec.profileId, url);
+  }
+
+  private async terminate(profileId: string, url: string): Promise<void> {
+    try {
+      const client = await this.clientFor(profileId);
+      await client.deleteUpload(url);
+    } catch {
+      // Servers without termination (or that already forgot the upload) keep or drop it by their own expiry rules.
+    }
+  }
+
+  /** Removes jobs (cancelling them first if they have not completed). Emptied batches go too. */
+  async remove(target: Target): Promise<void> {
+    const lives = this.select(target);
+    await Promise.all(lives.filter((l) => UNFINISHED.has(l.rec.status) || l.rec.status === 'failed').map((l) => this.cancelOne(l, 'remove')));
+    this.dropJobs(lives);
+    if (target.kind === 'batch') this.dropBatch(target.id);
+    await this.store.flush();
+  }
+
+  /** Removes completed and cancelled jobs (they stay in history). */
+  async clearFinished(): Promise<void> {
+    this.dropJobs([...this.jobs.values()].filter((l) => l.rec.status === 'completed' || l.rec.status === 'cancelled'));
+    await this.store.flush();
+  }
+
+  private dropJobs(lives: Live[]): void {
+    if (lives.length === 0) return;
+    const ids: string[] = [];
+    const touched = new Set<string>();
+    for (const live of lives) {
+      this.clearTimer(live);
+      this.addAgg(live, -1);
+      this.jobs.delete(live.rec.id);
+      this.dirtyJobs.delete(live.rec.id);
+      ids.push(live.rec.id);
+      if (live.rec.batchId) touched.add(live.rec.batchId);
+    }
+    this.store.removeJobs(ids);
+    this.removedJobs.push(...ids);
+    for (const b of touched) {
+      if ((this.batchAgg.get(b)?.jobs ?? 0) === 0) this.dropBatch(b);
+      else this.dirtyBatches.add(b);
+    }
+    this.pendingDirty = true;
+    this.orderChanged = true;
+    this.scheduleDelta();
+  }
+
+  private dropBatch(id: string): void {
+    if (!this.batches.delete(id)) return;
+    this.batchAgg.delete(id);
+    this.finishedBatches.delete(id);
+    this.store.removeBatches([id]);
+    this.dirtyBatches.delete(id);
+    this.removedBatches.push(id);
+    this.scheduleDelta();
+  }
+
+  /** The run order: higher priority first, then `order`. */
+  private sortedIds(): string[] {
+    const lives = [...this.jobs.values()];
+    lives.sort((a, b) => b.rec.priority - a.rec.priority || a.rec.order - b.rec.order);
+    return lives.map((l) => l.rec.id);
+  }
+
+  /** Moves a job to `toIndex` of the run order. It takes the priority of its new neighbours so the order holds. */
+  async reorder(jobId: string, toIndex: number): Promise<void> {
+    const live = this.jobs.get(jobId);
+    if (!live) throw new Error(`No job with id "${jobId}" in the queue. Refresh the list; it may have been removed.`);
+    const ids = this.sortedIds().filter((id) => id !== jobId);
+    const at = Math.max(0, Math.min(toIndex, ids.length));
+    const before = at > 0 ? this.jobs.get(ids[at - 1])!.rec : undefined;
+    const after = at < ids.length ? this.jobs.get(ids[at])!.rec : undefined;
+    let priority: number;
+    let order: number;
+    if (before && after && before.priority === after.priority) {
+      priority = before.priority;
+      order = (before.order + after.order) / 2;
+    } else if (before) {
+      // Last of its priority group: anything after it in that group works.
+      priority = before.priority;
+      order = before.order + 1;
+    } else if (after) {
+      priority = after.priority;
+      order = after.order - 1;
+    } else {
+      priority = live.rec.priority;
+      order = live.rec.order;
+    }
+    this.update(live, { priority, order });
+    this.pendingDirty = true;
+    this.orderChanged = true;
+    this.scheduleDelta();
+    this.pump();
+  }
+
+  /** Sets the priority of jobs (higher runs first). */
+  async setPriority(target: Target, priority: number): Promise<void> {
+    for (const live of this.select(target)) if (live.rec.priority !== priority) this.update(live, { priority });
+    this.pendingDirty = true;
+    this.orderChanged = true;
+    this.scheduleDelta();
+    this.pump();
+  }
+
+  /** Changes how many uploads run at once. */
+  setConcurrency(n: number): void {
+    this.concurrency = Math.max(1, n);
+    this.pump();
+  }
+
+  /** Changes the global bandwidth limit while uploading (0 = unlimited). */
+  setBandwidthLimit(bytesPerSecond: number): void {
+    this.limiter.setRate(bytesPerSecond);
+    this.bandwidthChanged = true;
+    this.scheduleDelta();
+  }
+
+  /** Forgets cached clients of a profile (its endpoint, headers or TLS options changed). */
+  profileChanged(profile: ServerProfile | { id: string; deleted: true }): void {
+    this.clients.delete(profile.id);
+    this.serverInfo.delete(profile.id);
+    if ('deleted' in profile) this.profileCache.delete(profile.id);
+    else this.profileCache.set(profile.id, profile);
+  }
+
+  /** Whether any job uses this profile. */
+  usesProfile(profileId: string): boolean {
+    for (const live of this.jobs.values()) if (live.rec.profileId === profileId && UNFINISHED.has(live.rec.status)) return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Reading
+  // ------------------------------------------------------------------------------------------------------------
+
+  private jobView(live: Live): JobView {
+    const r = live.rec;
+    const speed = live.rec.status === 'uploading' ? live.speed.bytesPerSecond : 0;
+    const v: JobView = {
+      id: r.id,
+      profileId: r.profileId,
+      path: r.path,
+      name: r.name,
+      size: r.size,
+      offset: r.status === 'completed' ? r.size : live.sent,
+      status: r.status,
+      priority: r.priority,
+      order: r.order,
+      speed,
+      attempt: r.attempt,
+      createdAt: r.createdAt,
+    };
+    if (r.batchId) v.batchId = r.batchId;
+    if (r.relativePath !== undefined) v.relativePath = r.relativePath;
+    const eta = etaSeconds(r.size - live.sent, speed);
+    if (eta !== undefined && r.status === 'uploading') v.etaSeconds = eta;
+    if (r.lastError) v.lastError = r.lastError;
+    if (r.nextAttemptAt !== undefined && r.status === 'retrying') v.nextAttemptAt = r.nextAttemptAt;
+    if (r.uploadUrl) v.uploadUrl = r.uploadUrl;
+    if (r.resultUrl) v.resultUrl = r.resultUrl;
+    if (r.checksum) v.checksum = r.checksum;
+    if (r.startedAt !== undefined) v.startedAt = r.startedAt;
+    if (r.finishedAt !== undefined) v.finishedAt = r.finishedAt;
+    if (r.notice) v.notice = r.notice;
+    if (r.sourceChanged) v.sourceChanged = true;
+    return v;
+  }
+
+  private batchSpeed(id: string): number {
+    let s = 0;
+    for (const jid of this.running) {
+      const l = this.jobs.get(jid);
+      if (l?.rec.batchId === id) s += l.speed.bytesPerSecond;
+    }
+    return s;
+  }
+
+  private batchView(b: BatchRecord): BatchView {
+    const a = this.batchAgg.get(b.id) ?? emptyAgg();
+    const speed = this.batchSpeed(b.id);
+    const v: BatchView = {
+      id: b.id,
+      profileId: b.profileId,
+      name: b.name,
+      rootPath: b.rootPath,
+      jobCount: a.jobs,
+      completedCount: a.completed,
+      failedCount: a.failed,
+      activeCount: a.uploading + a.retrying,
+      size: a.size,
+      offset: a.offset,
+      speed,
+      status: this.aggStatus(a),
+      problems: b.problems,
+      createdAt: b.createdAt,
+    };
+    const eta = etaSeconds(a.size - a.offset, speed);
+    if (eta !== undefined) v.etaSeconds = eta;
+    return v;
+  }
+
+  private aggStatus(a: Agg): JobStatus {
+    if (a.uploading > 0) return 'uploading';
+    if (a.retrying > 0) return 'retrying';
+    if (a.queued > 0) return 'queued';
+    if (a.paused > 0) return 'paused';
+    if (a.failed > 0) return 'failed';
+    if (a.completed > 0) return 'completed';
+    return a.cancelled > 0 ? 'cancelled' : 'queued';
+  }
+
+  private isBatchDone(a: Agg): boolean {
+    return a.completed + a.failed + a.cancelled === a.jobs;
+  }
+
+  /** Totals over the queue (cancelled jobs are left out). */
+  totals(): QueueTotals {
+    const t = this.total;
+    const speed = this.overall.bytesPerSecond;
+    const v: QueueTotals = {
+      filesTotal: t.jobs - t.cancelled,
+      filesDone: t.completed,
+      filesFailed: t.failed,
+      filesActive: t.uploading + t.retrying,
+      bytesTotal: t.size,
+      bytesDone: t.offset,
+      speed,
+    };
+    const eta = etaSeconds(t.size - t.offset, speed);
+    if (eta !== undefined && t.uploading > 0) v.etaSeconds = eta;
+    return v;
+  }
+
+  /** The shell's summary. */
+  status(): EngineStatus {
+    const t = this.total;
+    const active = t.uploading + t.retrying;
+    return { totals: this.totals(), active, paused: this.suspended || (active === 0 && t.paused > 0) };
+  }
+
+  /** Everything at once; then apply deltas with a higher `seq`. */
+  snapshot(): QueueSnapshot {
+    return {
+      jobs: this.sortedIds().map((id) => this.jobView(this.jobs.get(id)!)),
+      batches: [...this.batches.values()].map((b) => this.batchView(b)),
+      totals: this.totals(),
+      bandwidthLimit: this.limiter.bytesPerSecond,
+      throughput: this.throughput.list(),
+      seq: this.seq,
+    };
+  }
+
+  /** One job, whole, with its attempt log. */
+  details(jobId: string, endpoint: string): JobDetails {
+    const live = this.jobs.get(jobId);
+    if (!live) throw new Error(`No job with id "${jobId}" in the queue. Refresh the list; it may have been removed.`);
+    const d: JobDetails = { job: this.jobView(live), attemptLog: [...live.rec.attemptLog], endpoint };
+    if (live.serverOffset !== undefined) d.serverOffset = live.serverOffset;
+    if (live.expiresAt !== undefined) d.expiresAt = live.expiresAt;
+    return d;
+  }
+
+  /** The job's record (for the API and tests). */
+  job(jobId: string): JobView | undefined {
+    const live = this.jobs.get(jobId);
+    return live ? this.jobView(live) : undefined;
+  }
+
+  /** Ids of every job, in run order. */
+  jobIds(): string[] {
+    return this.sortedIds();
+  }
+
+  /** Finished uploads, oldest first. */
+  historyEntries(): HistoryEntry[] {
+    return this.history;
+  }
+
+  /** True when nothing is queued, uploading or waiting to retry. */
+  isIdle(): boolean {
+    return this.total.uploading + this.total.retrying + this.total.queued === 0;
+  }
+
+  onDelta(listener: (d: QueueDelta) => void): () => void {
+    this.deltaListeners.add(listener);
+    return () => this.deltaListeners.delete(listener);
+  }
+
+  onStatus(listener: (s: EngineStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  onNotification(listener: (n: EngineNotification) => void): () => void {
+    this.notificationListeners.add(listener);
+    return () => this.notificationListeners.delete(listener);
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Scheduling and running
+  // ------------------------------------------------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.closed || this.suspended || this.held || this.pumping) return;
+    this.pumping = true;
+    try {
+      if (this.pendingDirty) {
+        this.pending = this.sortedIds().filter((id) => this.jobs.get(id)!.rec.status === 'queued');
+        this.pendingHead = 0;
+        this.pendingDirty = false;
+      }
+      for (let i = this.pendingHead; i < this.pending.length && this.running.size < this.concurrency; i++) {
+        const id = this.pending[i];
+        const live = this.jobs.get(id);
+        if (!live || live.rec.status !== 'queued' || this.running.has(id)) {
+          if (i === this.pendingHead) this.pendingHead++;
+          continue;
+        }
+        const profile = this.profileCache.get(live.rec.profileId);
+        const limit = profile?.maxConcurrent ?? 1;
+        if ((this.runningPerProfile.get(live.rec.profileId) ?? 0) >= limit) continue;
+        if (i === this.pendingHead) this.pendingHead++;
+        this.startJob(live);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private startJob(live: Live): void {
+    const id = live.rec.id;
+    this.running.add(id);
+    this.runningPerProfile.set(live.rec.profileId, (this.runningPerProfile.get(live.rec.profileId) ?? 0) + 1);
+    live.stopReason = undefined;
+    live.controller = new AbortController();
+    live.speed.reset();
+    const now = this.now();
+    this.update(live, { status: 'uploading', attempt: live.rec.attempt + 1, nextAttemptAt: undefined, startedAt: live.rec.startedAt ?? now });
+    this.log(live, 'started', live.rec.uploadUrl ? `Attempt ${live.rec.attempt}: resuming.` : `Attempt ${live.rec.attempt}: starting.`);
+    live.running = this.runJob(live)
+      .catch((err: unknown) => this.handleFailure(live, err))
+      .finally(() => {
+        this.running.delete(id);
+        const n = (this.runningPerProfile.get(live.rec.profileId) ?? 1) - 1;
+        if (n <= 0) this.runningPerProfile.delete(live.rec.profileId);
+        else this.runningPerProfile.set(live.rec.profileId, n);
+        live.controller = undefined;
+        live.running = undefined;
+        live.speed.reset();
+        if (live.stopReason === 'suspend' || live.stopReason === 'close') {
+          if (live.rec.status === 'uploading') this.update(live, { status: 'queued' });
+          this.pendingDirty = true;
+        }
+        this.dirtyJobs.add(id);
+        this.scheduleDelta();
+        this.pump();
+      });
+  }
+
+  private async runJob(live: Live): Promise<void> {
+    const rec = live.rec;
+    const signal = live.controller!.signal;
+    const profile = await this.profileOf(rec.profileId);
+    const client = await this.clientFor(rec.profileId);
+    if (!(await this.checkSource(live))) return;
+    if (signal.aborted) return;
+    let parallelUploads: number | undefined;
+    if (profile.parallelUploads > 1 && rec.size >= profile.parallelUploads * 1024 * 1024) {
+      const info = await this.serverInfoOf(rec.profileId);
+      if (info?.extensions.includes('concatenation')) parallelUploads = profile.parallelUploads;
+    }
+    const result = await client.uploadFile({
+      path: rec.path,
+      metadata: rec.metadata,
+      ...(rec.uploadUrl ? { uploadUrl: rec.uploadUrl } : {}),
+      ...(parallelUploads ? { parallelUploads } : {}),
+      signal,
+      onUploadUrl: async (url) => {
+        // Durable before the first byte: a crash after this point resumes this upload instead of creating another.
+        rec.uploadUrl = url;
+        this.store.patchJob(rec.id, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs });
+        this.dirtyJobs.add(rec.id);
+        await this.store.flush();
+      },
+      onProgress: (sent) => {
+        if (signal.aborted) return;
+        const delta = sent - live.sent;
+        if (delta > 0) {
+          live.speed.add(delta);
+          this.overall.add(delta);
+          this.secondBytes += delta;
+        }
+        this.setSent(live, sent);
+      },
+      onChunkComplete: (offset) => {
+        if (offset > rec.offset) live.failStreak = 0;
+        rec.offset = offset;
+        live.serverOffset = offset;
+        this.store.patchJob(rec.id, { offset });
+        if (offset > live.sent) this.setSent(live, offset);
+      },
+      onEvent: (event) => this.onUploadEvent(live, event),
+    });
+    if (!result.complete) throw Object.assign(new Error('The upload stopped before the end.'), { code: 'http', retryable: true });
+    const now = this.now();
+    live.failStreak = 0;
+    const patch: Partial<JobRecord> = { status: 'completed', finishedAt: now, offset: rec.size, uploadUrl: result.url, lastError: undefined, nextAttemptAt: undefined };
+    if (result.resultUrl) patch.resultUrl = result.resultUrl;
+    if (result.checksum) patch.checksum = result.checksum;
+    this.log(live, 'completed', `Completed (${rec.size} bytes).`, rec.size);
+    this.update(live, patch, rec.size);
+    const startedAt = rec.startedAt ?? now;
+    const durationMs = Math.max(0, now - startedAt);
+    const entry: HistoryEntry = {
+      id: randomUUID(),
+      jobId: rec.id,
+      path: rec.path,
+      name: rec.name,
+      profileId: rec.profileId,
+      endpoint: profile.endpoint,
+      uploadUrl: result.url,
+      size: rec.size,
+      durationMs,
+      averageSpeed: durationMs > 0 ? Math.round((rec.size * 1000) / durationMs) : rec.size,
+      finishedAt: now,
+    };
+    if (rec.relativePath !== undefined) entry.relativePath = rec.relativePath;
+    if (result.resultUrl) entry.resultUrl = result.resultUrl;
+    if (result.checksum) entry.checksum = result.checksum;
+    this.history.push(entry);
+    this.store.appendHistory(entry);
+    this.finishedSince.count++;
+    this.finishedSince.bytes += rec.size;
+    await this.store.flush();
+  }
+
+  private handleFailure(live: Live, err: unknown): void {
+    if (live.stopReason) return; // paused, cancelled, suspended or closing: whoever stopped it set the status
+    const info = toErrorInfo(err);
+    const rec = live.rec;
+    if (info.code === 'not-found' && rec.uploadUrl) {
+      // The server forgot the upload mid-way (expired, cleaned up): start again rather than fail.
+      info.retryable = true;
+      info.hint = 'The server no longer has this upload; Tusk starts it again from the beginning.';
+      this.update(live, { uploadUrl: undefined, offset: 0, notice: 'The server lost the earlier upload (expired or removed); it was uploaded again from the start.' }, 0);
+    }
+    if (info.code === 'aborted') info.retryable = true;
+    if (info.retryable) {
+      live.failStreak++;
+      const delay = retryDelay(live.failStreak, this.retryBase, this.retryMax);
+      const at = this.now() + delay;
+      this.log(live, 'retry', `${info.message} Next attempt in ${Math.ceil(delay / 1000)} s.`, undefined, delay);
+      this.update(live, { status: 'retrying', lastError: info, nextAttemptAt: at });
+      live.timer = setTimeout(() => {
+        live.timer = undefined;
+        if (live.rec.status !== 'retrying' || !this.jobs.has(live.rec.id)) return;
+        this.update(live, { status: 'queued', nextAttemptAt: undefined });
+        this.pendingDirty = true;
+        this.pump();
+      }, delay);
+      live.timer.unref();
+      return;
+    }
+    this.log(live, 'failed', info.message);
+    this.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
+    if (this.failuresSince.count === 0) this.failuresSince.firstReason = `${rec.name}: ${info.message}`;
+    this.failuresSince.count++;
+  }
+
+  private onUploadEvent(live: Live, event: UploadEvent): void {
+    switch (event.type) {
+      case 'created':
+        this.log(live, 'created', `Created the upload ${event.url}.`, 0);
+        break;
+      case 'resumed':
+        live.serverOffset = event.offset;
+        this.log(live, 'resumed', `Resumed at byte ${event.offset}.`, event.offset);
+        this.setSent(live, event.offset);
+        break;
+      case 'restarted':
+        this.log(live, 'restarted', `Started again: ${event.reason}`, 0);
+        this.update(live, { notice: `The earlier upload could not be continued (${event.reason}); it was uploaded again from the start.` });
+        this.setSent(live, 0);
+        break;
+      case 'retry':
+        this.log(live, 'retry', event.error.message, undefined, event.delayMs);
+        break;
+      case 'offset-corrected':
+        this.log(live, 'offset-corrected', `The server had ${event.to} bytes, not ${event.from}; continuing from there.`, event.to);
+        this.setSent(live, event.to);
+        break;
+      case 'checksum-mismatch':
+        this.log(live, 'checksum-mismatch', `The server rejected a chunk at byte ${event.offset} (checksum mismatch); sending it again.`, event.offset);
+        break;
+    }
+  }
+
+  /** Missing → failed; changed size or mtime → a new upload from the start (never on top of the old bytes). */
+  private async checkSource(live: Live): Promise<boolean> {
+    const rec = live.rec;
+    let st;
+    try {
+      st = await stat(rec.path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const info: ErrorInfo =
+        code === 'ENOENT' || code === 'ENOTDIR'
+          ? { code: 'source-missing', message: `The file ${rec.path} no longer exists.`, hint: 'Put the file back and retry, or remove the job.', retryable: false }
+          : { code: 'source-unreadable', message: `The file ${rec.path} cannot be read (${code ?? String(err)}).`, hint: 'Check its permissions, then retry.', retryable: false };
+      this.log(live, 'failed', info.message);
+      if (live.running) live.stopReason = undefined;
+      this.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
+      this.failuresSince.count++;
+      if (!this.failuresSince.firstReason) this.failuresSince.firstReason = `${rec.name}: ${info.message}`;
+      return false;
+    }
+    if (st.size !== rec.size || Math.abs(st.mtimeMs - rec.mtimeMs) >= 1) {
+      const old = rec.uploadUrl;
+      const started = old !== undefined || rec.offset > 0 || rec.status === 'completed';
+      const patch: Partial<JobRecord> = { size: st.size, mtimeMs: st.mtimeMs, uploadUrl: undefined, offset: 0 };
+      if (started) {
+        patch.sourceChanged = true;
+        patch.notice = 'The file changed since the last run; it was uploaded again from the start.';
+        this.log(live, 'restarted', 'The file changed (size or modification time); starting a new upload.', 0);
+      }
+      this.update(live, patch, 0);
+      if (old) void this.terminate(rec.profileId, old);
+    }
+    return true;
+  }
+
+  private async askServerOffset(live: Live): Promise<void> {
+    const url = live.rec.uploadUrl;
+    if (!url) return;
+    try {
+      const client = await this.clientFor(live.rec.profileId);
+      const info = await client.getUploadInfo(url);
+      if (this.running.has(live.rec.id) || live.rec.uploadUrl !== url) return;
+      live.serverOffset = info.offset;
+      if (info.expires) live.expiresAt = info.expires.getTime();
+      this.update(live, { offset: info.offset }, info.offset);
+    } catch (err) {
+      const info = toErrorInfo(err);
+      if (this.running.has(live.rec.id) || live.rec.uploadUrl !== url) return;
+      if (info.code === 'not-found') {
+        this.log(live, 'restarted', 'The server no longer has the earlier upload (expired or removed); it starts again.', 0);
+        this.update(live, { uploadUrl: undefined, offset: 0, notice: 'The earlier upload expired on the server; it was uploaded again from the start.' }, 0);
+      }
+      // Other errors (network down…) are left to the job's own attempt, which retries visibly.
+    }
+  }
+
+  private async profileOf(id: string): Promise<ServerProfile> {
+    let p = this.profileCache.get(id);
+    if (!p) {
+      p = await this.options.getProfile(id);
+      if (!p) {
+        throw Object.assign(new Error(`The server profile "${id}" no longer exists.`), {
+          code: 'profile-missing',
+          hint: 'Add the profile again, or remove the job.',
+          retryable: false,
+        });
+      }
+      this.profileCache.set(id, p);
+    }
+    return p;
+  }
+
+  /** Loads profiles of restored jobs, so per-server limits are known before scheduling. */
+  async warmProfiles(): Promise<void> {
+    const ids = new Set<string>();
+    for (const l of this.jobs.values()) ids.add(l.rec.profileId);
+    for (const id of ids) {
+      const p = await this.options.getProfile(id);
+      if (p) this.profileCache.set(id, p);
+    }
+  }
+
+  private async clientFor(profileId: string): Promise<QueueTusClient> {
+    const profile = await this.profileOf(profileId);
+    const headers = await this.options.resolveHeaders(profileId);
+    const key = JSON.stringify([profile, headers]);
+    const cached = this.clients.get(profileId);
+    if (cached && cached.key === key) return cached.client;
+    const opts: TusClientOptions = {
+      endpoint: profile.endpoint,
+      chunkSize: profile.chunkSize > 0 ? profile.chunkSize : Infinity,
+      checksum: profile.checksum,
+      verifyTls: profile.verifyTls,
+      headers,
+      // Job-level retries here, so a person sees every attempt and its countdown.
+      maxRetries: 0,
+      creationWithUpload: false,
+      storeUrl: false,
+      rateLimiter: this.limiter,
+    };
+    if (profile.caPath) {
+      try {
+        opts.ca = await readFile(profile.caPath);
+      } catch (err) {
+        throw Object.assign(new Error(`The CA certificate ${profile.caPath} of profile "${profile.name}" cannot be read: ${(err as Error).message}`), {
+          code: 'invalid-argument',
+          hint: 'Fix the CA path in the server profile.',
+          retryable: false,
+        });
+      }
+    }
+    const client = this.options.clientFactory(opts);
+    this.clients.set(profileId, { key, client });
+    return client;
+  }
+
+  private serverInfoOf(profileId: string): Promise<ServerInfo | undefined> {
+    let p = this.serverInfo.get(profileId);
+    if (!p) {
+      p = this.clientFor(profileId)
+        .then((c) => c.getServerInfo())
+        .catch(() => {
+          this.serverInfo.delete(profileId);
+          return undefined;
+        });
+      this.serverInfo.set(profileId, p);
+    }
+    return p;
+  }
+
+  private clearTimer(live: Live): void {
+    if (live.timer) clearTimeout(live.timer);
+    live.timer = undefined;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Bookkeeping: every change of a job goes through `update`, which keeps totals and batch counters exact.
+  // ------------------------------------------------------------------------------------------------------------
+
+  private addAgg(live: Live, sign: 1 | -1): void {
+    const r = live.rec;
+    const off = r.status === 'completed' ? r.size : live.sent;
+    const apply = (a: Agg): void => {
+      a.jobs += sign;
+      switch (r.status) {
+        case 'completed': a.completed += sign; break;
+        case 'failed': a.failed += sign; break;
+        case 'cancelled': a.cancelled += sign; break;
+        case 'uploading': a.uploading += sign; break;
+        case 'retrying': a.retrying += sign; break;
+        case 'queued': a.queued += sign; break;
+        case 'paused': a.paused += sign; break;
+      }
+      if (r.status !== 'cancelled') {
+        a.size += sign * r.size;
+        a.offset += sign * off;
+      }
+    };
+    apply(this.total);
+    if (r.batchId) {
+      const b = this.batchAgg.get(r.batchId);
+      if (b) apply(b);
+    }
+  }
+
+  /** Applies a patch to a job (memory, store, counters, delta). `sent` sets the live offset too. */
+  private update(live: Live, patch: Partial<JobRecord>, sent?: number): void {
+    this.addAgg(live, -1);
+    Object.assign(live.rec, patch);
+    for (const k of Object.keys(patch) as Array<keyof JobRecord>) if (patch[k] === undefined) delete live.rec[k];
+    if (sent !== undefined) live.sent = sent;
+    this.addAgg(live, 1);
+    this.store.patchJob(live.rec.id, patch);
+    this.dirtyJobs.add(live.rec.id);
+    const b = live.rec.batchId;
+    if (b) {
+      this.dirtyBatches.add(b);
+      if (patch.status) this.checkBatchFinished(b);
+    }
+    this.scheduleDelta();
+  }
+
+  private checkBatchFinished(id: string): void {
+    const a = this.batchAgg.get(id);
+    const b = this.batches.get(id);
+    if (!a || !b) return;
+    const done = a.jobs > 0 && this.isBatchDone(a);
+    if (done && !this.finishedBatches.has(id)) {
+      this.finishedBatches.add(id);
+      if (a.completed > 0) this.notify({ kind: 'batch-finished', batch: this.batchView(b) });
+    } else if (!done) this.finishedBatches.delete(id);
+  }
+
+  private setSent(live: Live, sent: number): void {
+    if (sent === live.sent) return;
+    const d = sent - live.sent;
+    live.sent = sent;
+    if (live.rec.status !== 'cancelled' && live.rec.status !== 'completed') {
+      this.total.offset += d;
+      if (live.rec.batchId) {
+        const b = this.batchAgg.get(live.rec.batchId);
+        if (b) b.offset += d;
+        this.dirtyBatches.add(live.rec.batchId);
+      }
+    }
+    this.dirtyJobs.add(live.rec.id);
+    this.scheduleDelta();
+  }
+
+  private log(live: Live, kind: string, message: string, offset?: number, delayMs?: number): void {
+    const entry: AttemptLogEntry = { at: this.now(), attempt: live.rec.attempt, kind, message };
+    if (offset !== undefined) entry.offset = offset;
+    if (delayMs !== undefined) entry.delayMs = delayMs;
+    const log = live.rec.attemptLog;
+    log.push(entry);
+    if (log.length > ATTEMPT_LOG_MAX) log.splice(0, log.length - ATTEMPT_LOG_MAX);
+    this.store.patchJob(live.rec.id, { attemptLog: log });
+  }
+
+  private notify(n: EngineNotification): void {
+    for (const l of this.notificationListeners) l(n);
+  }
+
+  private tick(): void {
+    const t = performance.now();
+    const dt = t - this.lastTick;
+    this.lastTick = t;
+    for (const id of this.running) {
+      const live = this.jobs.get(id);
+      if (!live) continue;
+      live.speed.tick(dt);
+      this.dirtyJobs.add(id);
+      if (live.rec.batchId) this.dirtyBatches.add(live.rec.batchId);
+    }
+    const before = this.overall.bytesPerSecond;
+    this.overall.tick(dt);
+    if (this.running.size === 0 && this.overall.bytesPerSecond < 1024) this.overall.reset();
+    if (t - this.secondStart >= 1000) {
+      const rate = (this.secondBytes * 1000) / (t - this.secondStart);
+      this.secondBytes = 0;
+      this.secondStart = t;
+      this.newSamples.push(this.throughput.push(this.now(), rate));
+      this.scheduleDelta();
+    }
+    if (this.running.size > 0 || before !== this.overall.bytesPerSecond) this.scheduleDelta();
+  }
+
+  private scheduleDelta(): void {
+    if (this.deltaTimer || this.closed) return;
+    const wait = Math.max(0, this.lastDeltaAt + this.deltaInterval - performance.now());
+    this.deltaTimer = setTimeout(() => {
+      this.deltaTimer = undefined;
+      this.emitDelta();
+    }, wait);
+    this.deltaTimer.unref();
+  }
+
+  /** Sends what changed since the last delta, as one message. */
+  private emitDelta(): void {
+    this.lastDeltaAt = performance.now();
+    const delta: QueueDelta = { seq: this.seq + 1, totals: this.totals() };
+    if (this.dirtyJobs.size > 0) {
+      const jobs: JobView[] = [];
+      for (const id of this.dirtyJobs) {
+        const l = this.jobs.get(id);
+        if (l) jobs.push(this.jobView(l));
+      }
+      delta.jobs = jobs;
+      this.dirtyJobs.clear();
+    }
+    if (this.dirtyBatches.size > 0) {
+      const batches: BatchView[] = [];
+      for (const id of this.dirtyBatches) {
+        const b = this.batches.get(id);
+        if (b) batches.push(this.batchView(b));
+      }
+      delta.batches = batches;
+      this.dirtyBatches.clear();
+    }
+    if (this.removedJobs.length > 0) {
+      delta.removedJobIds = this.removedJobs;
+      this.removedJobs = [];
+    }
+    if (this.removedBatches.length > 0) {
+      delta.removedBatchIds = this.removedBatches;
+      this.removedBatches = [];
+    }
+    if (this.orderChanged) {
+      delta.order = this.sortedIds();
+      this.orderChanged = false;
+    }
+    if (this.newSamples.length > 0) {
+      delta.throughput = this.newSamples;
+      this.newSamples = [];
+    }
+    if (this.bandwidthChanged) {
+      delta.bandwidthLimit = this.limiter.bytesPerSecond;
+      this.bandwidthChanged = false;
+    }
+    this.seq = delta.seq;
+    for (const l of this.deltaListeners) l(delta);
+    const status = this.status();
+    for (const l of this.statusListeners) l(status);
+    if (status.active === 0 && this.total.queued === 0) {
+      if (this.finishedSince.count > 0) {
+        this.notify({ kind: 'jobs-finished', count: this.finishedSince.count, bytes: this.finishedSince.bytes });
+        this.finishedSince = { count: 0, bytes: 0 };
+      }
+      if (this.failuresSince.count > 0) {
+        this.notify({ kind: 'failures', count: this.failuresSince.count, firstReason: this.failuresSince.firstReason });
+        this.failuresSince = { count: 0, firstReason: '' };
+      }
+    }
+  }
+}
