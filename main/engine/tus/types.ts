@@ -6,6 +6,7 @@
  * convention, as in tus-js-client) where the seed used seconds; the CLI takes seconds and converts.
  */
 import type { Readable } from 'node:stream';
+import type { TusError } from './errors';
 
 /** Checksum algorithms of the tus checksum extension that Tusk can compute. */
 export type ChecksumAlgorithm = 'sha1' | 'sha256' | 'sha512' | 'md5';
@@ -207,17 +208,5 @@ export type TusErrorCode =
   | 'source-changed'
   | 'aborted';
 
-/** The one error type of the engine (like tus-js-client's DetailedError): says what happened and what to do. */
-export declare class TusError extends Error {
-  readonly code: TusErrorCode;
-  readonly method?: string;
-  readonly url?: string;
-  readonly status?: number;
-  /** The server's response body (truncated), when it said something. */
-  readonly serverMessage?: string;
-  /** A sentence a person can act on. */
-  readonly hint?: string;
-  /** Whether retrying later may succeed (network, timeout, 423, 5xx). */
-  readonly retryable: boolean;
-  override readonly cause?: unknown;
-}
+/** The one error type of the engine (like tus-js-client's DetailedError); defined in errors.ts. */
+export { TusError } from './errors';

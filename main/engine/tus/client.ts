@@ -1,0 +1,364 @@
+import { basename } from 'node:path';
+import { TusError, errorFromStatus, isTusError } from './errors';
+import { chooseChecksum } from './checksum';
+import { fileTypeFor } from './filetype';
+import { DefaultFingerprinter } from './fingerprint';
+import { UndiciHttpStack, type HttpStack } from './http';
+import { encodeMetadata, parseMetadata, validateMetadata } from './metadata';
+import { retryDelay, shouldRetry } from './retry';
+import { parseServerInfo } from './server-info';
+import { openFileSource, StreamSource, type UploadSource } from './sources';
+import { Transport, sleep } from './transport';
+import { parseHttpUrl, resolveLocation } from './url';
+import { FileUrlStorage } from './url-storage';
+import { Uploader, type ResolvedOptions } from './uploader';
+import type { ServerInfo, TusClientOptions, UploadFileOptions, UploadInfo, UploadResult, UrlStorage } from './types';
+
+/** Default bytes per PATCH: 8 MiB (the seed's 1 MiB costs a round trip per MiB). */
+export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+/** How long an OPTIONS answer is reused. */
+const SERVER_INFO_TTL_MS = 30_000;
+
+/** A previous upload of a source found by fingerprint. */
+export interface PreviousUpload {
+  fingerprint: string;
+  uploadUrl: string;
+}
+
+/** Extra wiring, mostly for tests: a custom HttpStack. */
+export interface TusClientDeps {
+  http?: HttpStack;
+}
+
+/**
+ * A tus client for one endpoint (seed: `TusClient`). One keep-alive connection pool per client; call `close()` when
+ * done so idle sockets do not keep the process alive.
+ */
+export class TusClient {
+  readonly options: TusClientOptions;
+  readonly endpoint: string;
+  private readonly transport: Transport;
+  private readonly resolved: ResolvedOptions;
+  private readonly urlStorage: UrlStorage | undefined;
+  private info: { at: number; value: Promise<ServerInfo> } | undefined;
+
+  constructor(options: TusClientOptions, deps: TusClientDeps = {}) {
+    this.endpoint = parseHttpUrl(options.endpoint, 'endpoint').toString();
+    this.options = options;
+    const timeout = options.timeout ?? 30_000;
+    if (options.chunkSize !== undefined && !(options.chunkSize > 0))
+      throw new TusError('invalid-argument', `chunkSize must be a positive number of bytes, got ${options.chunkSize}.`, {
+        hint: 'Use for example 8 MiB (8388608), or Infinity for one request.',
+      });
+    this.resolved = {
+      maxRetries: options.maxRetries ?? 3,
+      retryDelay: options.retryDelay ?? 1000,
+      timeout,
+      stallTimeout: options.stallTimeout ?? timeout,
+      metadataEncoding: options.metadataEncoding ?? 'utf8',
+      onShouldRetry: options.onShouldRetry,
+      rateLimiter: options.rateLimiter,
+    };
+    const http = deps.http ?? new UndiciHttpStack({ verifyTls: options.verifyTls, ca: options.ca, timeout });
+    this.transport = new Transport(http, options);
+    this.urlStorage = options.urlStorage ?? (options.storeUrl ? new FileUrlStorage() : undefined);
+  }
+
+  /** Closes the connection pool. */
+  async close(): Promise<void> {
+    await this.transport.http.close();
+  }
+
+  /** OPTIONS of the endpoint: version, extensions, max size, checksum algorithms (cached for 30 s). */
+  async getServerInfo(options: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<ServerInfo> {
+    const now = Date.now();
+    if (!options.refresh && this.info && now - this.info.at < SERVER_INFO_TTL_MS) return this.info.value;
+    const value = this.withRetry(async () => {
+      const res = await this.transport.send('OPTIONS', this.endpoint, {}, undefined, options.signal);
+      return parseServerInfo(this.endpoint, res);
+    }, options.signal);
+    this.info = { at: now, value };
+    value.catch(() => {
+      if (this.info?.value === value) this.info = undefined;
+    });
+    return value;
+  }
+
+  /** Uploads a file or stream (creating, resuming a stored or given URL, or in parallel parts) to the end or `stopAt`. */
+  async uploadFile(options: UploadFileOptions): Promise<UploadResult> {
+    const parallel = options.parallelUploads ?? 1;
+    if (!Number.isInteger(parallel) || parallel < 1)
+      throw new TusError('invalid-argument', `parallelUploads must be a whole number ≥ 1, got ${parallel}.`, { hint: 'Use 1 for a single upload.' });
+    if (parallel > 1) return this.uploadParallel(options, parallel);
+    const uploader = await this.createUploader(options);
+    try {
+      return await uploader.upload();
+    } finally {
+      await uploader.close();
+    }
+  }
+
+  /** Continues the upload at `uploadUrl` from the server's offset (a new upload when it is gone). */
+  async resumeUpload(options: UploadFileOptions & { uploadUrl: string }): Promise<UploadResult> {
+    parseHttpUrl(options.uploadUrl, 'upload URL');
+    return this.uploadFile(options);
+  }
+
+  /** Stored uploads of this source (by fingerprint); empty when no URL storage is attached. */
+  async findPreviousUploads(options: { path?: string; stream?: UploadFileOptions['stream'] }): Promise<PreviousUpload[]> {
+    if (!this.urlStorage || !options.path) return [];
+    const source = await openFileSource(options.path);
+    try {
+      const fp = await (this.options.fingerprinter ?? new DefaultFingerprinter()).fingerprint(source.descriptor, this.endpoint);
+      if (!fp) return [];
+      return (await this.urlStorage.list()).filter((e) => e.fingerprint === fp).map((e) => ({ fingerprint: e.fingerprint, uploadUrl: e.url }));
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** Creates and fully uploads one partial upload (concatenation); returns its URL. */
+  async createPartialUpload(options: UploadFileOptions): Promise<string> {
+    const info = await this.getServerInfo({ signal: options.signal });
+    requireExtension(info, 'concatenation', 'Partial uploads');
+    const uploader = await this.createUploader({ ...options, stopAt: undefined }, { partial: true });
+    try {
+      return (await uploader.upload()).url;
+    } finally {
+      await uploader.close();
+    }
+  }
+
+  /** Concatenates finished partial uploads (in order) into one final upload; returns its URL. */
+  async createFinalUpload(partialUrls: string[], metadata: Record<string, string> = {}, signal?: AbortSignal): Promise<string> {
+    const info = await this.getServerInfo({ signal });
+    requireExtension(info, 'concatenation', 'Concatenating uploads');
+    if (partialUrls.length === 0)
+      throw new TusError('invalid-argument', 'createFinalUpload needs at least one partial upload URL.', { hint: 'Pass the URLs of the partial uploads in order.' });
+    const headers: Record<string, string> = { 'Upload-Concat': `final;${partialUrls.join(' ')}` };
+    const md = encodeMetadata(metadata, this.resolved.metadataEncoding);
+    if (md) headers['Upload-Metadata'] = md;
+    return this.withRetry(async () => {
+      const res = await this.transport.send('POST', this.endpoint, headers, undefined, signal);
+      return this.locationOf(res, 'Concatenating the partial uploads failed');
+    }, signal);
+  }
+
+  /** Creates an upload whose length is declared later (deferred length); returns its URL. */
+  async createDeferredUpload(metadata: Record<string, string> = {}, signal?: AbortSignal): Promise<string> {
+    const info = await this.getServerInfo({ signal });
+    requireExtension(info, 'creation-defer-length', 'Uploads of unknown length');
+    const headers: Record<string, string> = { 'Upload-Defer-Length': '1' };
+    const md = encodeMetadata(metadata, this.resolved.metadataEncoding);
+    if (md) headers['Upload-Metadata'] = md;
+    return this.withRetry(async () => {
+      const res = await this.transport.send('POST', this.endpoint, headers, undefined, signal);
+      return this.locationOf(res, 'Creating the upload failed');
+    }, signal);
+  }
+
+  /** Deletes an upload (termination extension; a clear `unsupported` error when the server lacks it). */
+  async deleteUpload(uploadUrl: string, signal?: AbortSignal): Promise<void> {
+    parseHttpUrl(uploadUrl, 'upload URL');
+    const info = await this.getServerInfo({ signal });
+    requireExtension(info, 'termination', 'Deleting uploads');
+    await this.withRetry(async () => {
+      const res = await this.transport.send('DELETE', uploadUrl, {}, undefined, signal);
+      if (res.status !== 204 && res.status !== 200) throw errorFromStatus('DELETE', uploadUrl, res.status, res.body, 'Deleting the upload failed');
+    }, signal);
+  }
+
+  /** HEAD of an upload: offset, length, completeness, metadata, expiry. */
+  async getUploadInfo(uploadUrl: string, signal?: AbortSignal): Promise<UploadInfo> {
+    parseHttpUrl(uploadUrl, 'upload URL');
+    return this.withRetry(async () => {
+      const res = await this.transport.send('HEAD', uploadUrl, {}, undefined, signal);
+      if (res.status < 200 || res.status >= 300) throw errorFromStatus('HEAD', uploadUrl, res.status, res.body, 'Asking for the upload failed');
+      const h = res.headers;
+      const offset = Number(h['upload-offset']);
+      if (!Number.isInteger(offset) || offset < 0)
+        throw new TusError('not-tus', 'The answer has no valid Upload-Offset header.', {
+          method: 'HEAD',
+          url: uploadUrl,
+          status: res.status,
+          hint: 'Check that this is a tus upload URL (and that a proxy passes the Upload-Offset header).',
+        });
+      const length = h['upload-length'] !== undefined ? Number(h['upload-length']) : undefined;
+      const expires = h['upload-expires'] ? new Date(h['upload-expires']) : undefined;
+      return {
+        offset,
+        length,
+        complete: length !== undefined && offset >= length,
+        metadata: parseMetadata(h['upload-metadata'], this.resolved.metadataEncoding),
+        expires: expires && !Number.isNaN(expires.getTime()) ? expires : undefined,
+        deferredLength: h['upload-defer-length'] === '1',
+      };
+    }, signal);
+  }
+
+  /** An Uploader for chunk-by-chunk control (the file is opened now; call `close()` on it when done). */
+  async createUploader(options: UploadFileOptions, extra: { partial?: boolean; range?: { start: number; end: number } } = {}): Promise<Uploader> {
+    if ((options.path === undefined) === (options.stream === undefined))
+      throw new TusError('invalid-argument', 'Give exactly one of path and stream.', { hint: 'Pass the file path, or a readable stream.' });
+    if (options.stopAt !== undefined && (!Number.isInteger(options.stopAt) || options.stopAt < 0))
+      throw new TusError('invalid-argument', `stopAt must be a non-negative integer byte offset, got ${options.stopAt}.`, {
+        hint: 'Give a whole number of bytes (or leave it out to upload everything).',
+      });
+    if (options.uploadUrl !== undefined) parseHttpUrl(options.uploadUrl, 'upload URL');
+    const metadata: Record<string, string> = { ...options.metadata };
+    if (options.path !== undefined && !extra.partial) {
+      metadata.filename ??= basename(options.path);
+      metadata.filetype ??= fileTypeFor(options.path);
+    }
+    validateMetadata(metadata);
+    const chunkSize = options.chunkSize ?? this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    if (!(chunkSize > 0))
+      throw new TusError('invalid-argument', `chunkSize must be a positive number of bytes, got ${chunkSize}.`, { hint: 'Use for example 8 MiB.' });
+    const source: UploadSource =
+      options.path !== undefined
+        ? await openFileSource(options.path, extra.range)
+        : new StreamSource(options.stream as NonNullable<UploadFileOptions['stream']>, options.size);
+    try {
+      const info = await this.getServerInfo({ signal: options.signal });
+      const checksum = chooseChecksum(options.checksum ?? this.options.checksum ?? 'auto', info.checksumAlgorithms);
+      if (info.maxSize !== undefined && source.size !== undefined && source.size > info.maxSize)
+        throw new TusError('too-large', `The upload is ${source.size} bytes but the server accepts at most ${info.maxSize} bytes (Tus-Max-Size).`, {
+          url: this.endpoint,
+          hint: 'Upload a smaller file, or ask the server operator to raise the limit.',
+        });
+      if (source.deferred && !options.uploadUrl) requireExtension(info, 'creation-defer-length', 'Uploading a stream of unknown length');
+      let url = options.uploadUrl;
+      let fingerprint: string | undefined;
+      if (this.urlStorage && !extra.partial) {
+        fingerprint = await (this.options.fingerprinter ?? new DefaultFingerprinter()).fingerprint(source.descriptor, this.endpoint);
+        if (fingerprint && !url) url = await this.urlStorage.get(fingerprint);
+      }
+      return new Uploader(
+        { transport: this.transport, endpoint: this.endpoint, options: this.resolved, serverInfo: () => this.getServerInfo(), urlStorage: this.urlStorage },
+        {
+          source,
+          url,
+          restartable: url !== undefined && options.path !== undefined,
+          metadata,
+          chunkSize,
+          checksum,
+          stopAt: options.stopAt,
+          partial: extra.partial,
+          creationWithUpload: this.options.creationWithUpload ?? true,
+          fingerprint,
+          signal: options.signal,
+          onProgress: options.onProgress,
+          onChunkComplete: options.onChunkComplete,
+          onEvent: options.onEvent,
+          onUploadUrl: options.onUploadUrl,
+        },
+      );
+    } catch (err) {
+      await source.close();
+      throw err;
+    }
+  }
+
+  private async uploadParallel(options: UploadFileOptions, parts: number): Promise<UploadResult> {
+    if (options.path === undefined)
+      throw new TusError('invalid-argument', 'Parallel uploads need a file path: a stream cannot be split.', { hint: 'Pass path, or set parallelUploads to 1.' });
+    if (options.stopAt !== undefined)
+      throw new TusError('invalid-argument', 'Parallel uploads cannot stop early (stopAt).', { hint: 'Leave out stopAt, or set parallelUploads to 1.' });
+    const info = await this.getServerInfo({ signal: options.signal });
+    requireExtension(info, 'concatenation', 'Parallel uploads');
+    const probe = await openFileSource(options.path);
+    const size = probe.size;
+    await probe.close();
+    const n = Math.max(1, Math.min(parts, Math.ceil(size / (64 * 1024)) || 1));
+    const partSize = Math.ceil(size / n);
+    const inner = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, inner.signal]) : inner.signal;
+    const sent = new Array<number>(n).fill(0);
+    const started = Date.now();
+    let retries = 0;
+    const urls = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const start = Math.min(size, i * partSize);
+        const end = Math.min(size, start + partSize);
+        const uploader = await this.createUploader(
+          {
+            path: options.path,
+            chunkSize: options.chunkSize,
+            checksum: options.checksum,
+            signal,
+            onEvent: (e) => {
+              if (e.type === 'retry') retries++;
+              options.onEvent?.(e);
+            },
+            onProgress: (bytes) => {
+              sent[i] = bytes;
+              options.onProgress?.(sent.reduce((a, b) => a + b, 0), size);
+            },
+          },
+          { partial: true, range: { start, end } },
+        );
+        try {
+          return (await uploader.upload()).url;
+        } catch (err) {
+          inner.abort();
+          throw err;
+        } finally {
+          await uploader.close();
+        }
+      }),
+    );
+    const metadata: Record<string, string> = { filename: basename(options.path), filetype: fileTypeFor(options.path), ...options.metadata };
+    const url = await this.createFinalUpload(urls, metadata, options.signal);
+    await options.onUploadUrl?.(url);
+    options.onChunkComplete?.(size, size);
+    const elapsedMs = Date.now() - started;
+    return {
+      url,
+      offset: size,
+      size,
+      complete: true,
+      checksum: chooseChecksum(options.checksum ?? this.options.checksum ?? 'auto', info.checksumAlgorithms),
+      stats: {
+        bytesUploaded: size,
+        chunksUploaded: n,
+        retries,
+        elapsedMs,
+        averageSpeed: elapsedMs > 0 ? (size * 1000) / elapsedMs : 0,
+        currentSpeed: 0,
+      },
+    };
+  }
+
+  private locationOf(res: { status: number; headers: Record<string, string>; body: string }, what: string): string {
+    if (res.status !== 201 && res.status !== 200) throw errorFromStatus('POST', this.endpoint, res.status, res.body, what);
+    const loc = res.headers['location'];
+    if (!loc)
+      throw new TusError('http', `${what}: the server sent no Location header.`, {
+        method: 'POST',
+        url: this.endpoint,
+        status: res.status,
+        hint: 'Behind a proxy or CORS, make sure the Location header is passed through.',
+      });
+    return resolveLocation(loc, this.endpoint);
+  }
+
+  /** Runs a one-request operation with the client's retry policy. */
+  private async withRetry<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isTusError(err) || !shouldRetry(err, attempt, this.resolved)) throw err;
+        await sleep(retryDelay(attempt, this.resolved.retryDelay), signal);
+      }
+    }
+  }
+}
+
+function requireExtension(info: ServerInfo, extension: string, what: string): void {
+  if (!info.extensions.includes(extension))
+    throw new TusError('unsupported', `${what} need the server's "${extension}" extension, which it does not advertise.`, {
+      url: info.endpoint,
+      hint: info.extensions.length ? `It supports: ${info.extensions.join(', ')}.` : 'It advertises no extensions.',
+    });
+}

@@ -1,0 +1,160 @@
+import type { TusErrorCode } from './types';
+
+/** How much of a server's response body is kept in an error (enough to read, not enough to flood a log). */
+const MAX_SERVER_MESSAGE = 500;
+
+/** Fields of a TusError besides its code and message. */
+export interface TusErrorDetails {
+  method?: string;
+  url?: string;
+  status?: number;
+  serverMessage?: string;
+  hint?: string;
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+/** The one error type of the engine (like tus-js-client's DetailedError): says what happened and what to do. */
+export class TusError extends Error {
+  readonly code: TusErrorCode;
+  readonly method?: string;
+  readonly url?: string;
+  readonly status?: number;
+  /** The server's response body (truncated), when it said something. */
+  readonly serverMessage?: string;
+  /** A sentence a person can act on. */
+  readonly hint?: string;
+  /** Whether retrying later may succeed (network, timeout, 423, 5xx). */
+  readonly retryable: boolean;
+  override readonly cause?: unknown;
+
+  constructor(code: TusErrorCode, message: string, details: TusErrorDetails = {}) {
+    const serverMessage = details.serverMessage ? truncate(details.serverMessage.trim()) : undefined;
+    const parts = [message];
+    if (details.method && details.url) parts.push(`(${details.method} ${details.url}${details.status ? ` → ${details.status}` : ''})`);
+    if (serverMessage) parts.push(`Server said: "${serverMessage}".`);
+    if (details.hint) parts.push(details.hint);
+    super(parts.join(' '));
+    this.name = 'TusError';
+    this.code = code;
+    this.method = details.method;
+    this.url = details.url;
+    this.status = details.status;
+    this.serverMessage = serverMessage || undefined;
+    this.hint = details.hint;
+    this.retryable = details.retryable ?? false;
+    this.cause = details.cause;
+  }
+}
+
+function truncate(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ');
+  return oneLine.length > MAX_SERVER_MESSAGE ? `${oneLine.slice(0, MAX_SERVER_MESSAGE)}…` : oneLine;
+}
+
+/** True when `err` is a TusError (also across module copies, by duck typing on the name and code). */
+export function isTusError(err: unknown): err is TusError {
+  return err instanceof TusError || (err instanceof Error && err.name === 'TusError' && 'code' in err);
+}
+
+/** Builds the error for an unexpected HTTP status, with a hint that fits the status. */
+export function errorFromStatus(method: string, url: string, status: number, body: string, what: string): TusError {
+  const d = { method, url, status, serverMessage: body };
+  if (status === 404 || status === 410)
+    return new TusError('not-found', `${what}: the upload or endpoint does not exist (${status}).`, {
+      ...d,
+      hint: 'Check the URL; an expired or deleted upload has to be started again.',
+    });
+  if (status === 401 || status === 403)
+    return new TusError('forbidden', `${what}: the server refused access (${status}).`, {
+      ...d,
+      hint: 'Check the credentials or authorization headers (for example --header "Authorization: Bearer …").',
+    });
+  if (status === 409)
+    return new TusError('conflict', `${what}: the server's offset differs from the client's (409).`, d);
+  if (status === 412)
+    return new TusError('version', `${what}: the server does not support tus protocol version 1.0.0 (412).`, {
+      ...d,
+      hint: 'Use a server that speaks tus 1.0.0, or check that the endpoint is the tus endpoint.',
+    });
+  if (status === 413)
+    return new TusError('too-large', `${what}: the upload is larger than the server accepts (413).`, {
+      ...d,
+      hint: 'Upload a smaller file or raise the server\'s maximum size.',
+    });
+  if (status === 423)
+    return new TusError('locked', `${what}: the upload is locked by another request (423).`, {
+      ...d,
+      retryable: true,
+      hint: 'Another client may be uploading to it; wait and retry.',
+    });
+  if (status === 460)
+    return new TusError('checksum-mismatch', `${what}: the server's checksum of the chunk did not match (460).`, {
+      ...d,
+      hint: 'The data was corrupted in transit; retry, and check proxies between you and the server.',
+    });
+  if (status >= 500)
+    return new TusError('server', `${what}: the server failed (${status}).`, {
+      ...d,
+      retryable: true,
+      hint: 'The server had a problem; retry later or ask its operator.',
+    });
+  let hint = 'The server answered in a way tus does not expect; check the endpoint and headers.';
+  if (status === 400 || status === 406 || status === 415)
+    hint = 'The server rejected the request; some servers require filename and filetype metadata or specific headers.';
+  return new TusError('http', `${what}: unexpected HTTP status ${status}.`, { ...d, hint });
+}
+
+/** Wraps a low-level failure (socket error, DNS, TLS) into a TusError with a hint. */
+export function errorFromNetwork(method: string, url: string, cause: unknown): TusError {
+  if (isTusError(cause)) return cause;
+  const code = (cause as { code?: string } | undefined)?.code ?? '';
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
+    return new TusError('timeout', `The server did not answer in time (${msg}).`, {
+      method,
+      url,
+      cause,
+      retryable: true,
+      hint: 'Check the network or raise the timeout.',
+    });
+  if (code === 'ECONNREFUSED')
+    return new TusError('network', `Could not connect: connection refused.`, {
+      method,
+      url,
+      cause,
+      retryable: true,
+      hint: 'Check that the server is running and that host and port in the URL are right.',
+    });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new TusError('network', `Could not resolve the host name.`, {
+      method,
+      url,
+      cause,
+      retryable: true,
+      hint: 'Check the host name in the URL and your network connection.',
+    });
+  if (/CERT|SSL|TLS|SELF_SIGNED/i.test(code) || /certificate/i.test(msg))
+    return new TusError('network', `TLS failed: ${msg}.`, {
+      method,
+      url,
+      cause,
+      retryable: false,
+      hint: 'Trust the server\'s CA (ca option) or, for a server you trust, turn off certificate verification (--insecure).',
+    });
+  return new TusError('network', `Network error: ${msg}${code ? ` (${code})` : ''}.`, {
+    method,
+    url,
+    cause,
+    retryable: true,
+    hint: 'Check the network connection; the upload can be resumed.',
+  });
+}
+
+/** The error an aborted operation rejects with. */
+export function abortedError(url?: string): TusError {
+  return new TusError('aborted', 'The upload was cancelled.', {
+    url,
+    hint: 'It stays resumable on the server; start it again to continue.',
+  });
+}

@@ -1,0 +1,234 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { TusError } from './errors';
+import type { SourceDescriptor } from './types';
+
+/** Largest body slice handed to the socket (and to the rate limiter). Equal to Node's socket high-water mark, so
+ * every full slice waits for `drain` before the next is pulled — which is what makes reusing a buffer safe. */
+export const SLICE_SIZE = 64 * 1024;
+
+/** File reads for a streamed PATCH: two blocks, one being sent while the next is read. */
+const READ_BLOCK = 512 * 1024;
+
+/** What an Uploader reads from: a file (positioned reads) or a stream (buffered one chunk at a time). */
+export interface UploadSource {
+  /** Total bytes; undefined while a deferred-length stream has not ended. */
+  readonly size: number | undefined;
+  /** True when the length is declared only at the end (stream of unknown length). */
+  readonly deferred: boolean;
+  readonly descriptor: SourceDescriptor;
+  /** Makes [start, start+max) available and says how many bytes there are (fewer only at the end). */
+  prepare(start: number, max: number): Promise<number>;
+  /** The bytes of [start, start+len) in one buffer owned by the source (valid until the next call). */
+  read(start: number, len: number): Promise<Uint8Array>;
+  /** Streams [start, start+len) in slices of ≤ 64 KiB; each slice's memory is reused after the next pull. */
+  slices(start: number, len: number): AsyncGenerator<Uint8Array, void, void>;
+  close(): Promise<void>;
+}
+
+/** Opens a file for upload, turning fs errors into TusErrors that say what to do. */
+export async function openFileSource(path: string, range?: { start: number; end: number }): Promise<FileSource> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (cause) {
+    throw fsError(path, cause);
+  }
+  if (st.isDirectory())
+    throw new TusError('invalid-argument', `${path} is a directory, not a file.`, {
+      hint: 'Give a file path; to upload a folder, add it to the queue instead.',
+    });
+  if (!st.isFile())
+    throw new TusError('source-unreadable', `${path} is not a regular file.`, { hint: 'Give the path of a regular file.' });
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (cause) {
+    throw fsError(path, cause);
+  }
+  return new FileSource(path, fh, st.size, st.mtimeMs, range);
+}
+
+function fsError(path: string, cause: unknown): TusError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT')
+    return new TusError('source-missing', `File not found: ${path}.`, { cause, hint: 'Check the path; the file may have been moved or deleted.' });
+  if (code === 'EACCES' || code === 'EPERM')
+    return new TusError('source-unreadable', `No permission to read ${path}.`, { cause, hint: 'Check the file\'s permissions.' });
+  if (code === 'EISDIR')
+    return new TusError('invalid-argument', `${path} is a directory, not a file.`, { cause, hint: 'Give a file path.' });
+  return new TusError('source-unreadable', `Cannot read ${path}: ${(cause as Error).message}.`, { cause, hint: 'Check the file and the disk.' });
+}
+
+/** A file read with positioned reads into buffers reused for the whole upload; never the whole file in memory. */
+export class FileSource implements UploadSource {
+  readonly deferred = false;
+  readonly size: number;
+  readonly descriptor: SourceDescriptor;
+  private readonly base: number;
+  private block: Buffer | undefined;
+  private whole: Buffer | undefined;
+  /** A read-ahead that may outlive an aborted request: waited for before the buffers are reused. */
+  private inflight: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    private readonly fileSize: number,
+    private readonly mtimeMs: number,
+    range?: { start: number; end: number },
+  ) {
+    this.base = range?.start ?? 0;
+    this.size = (range?.end ?? fileSize) - this.base;
+    this.descriptor = { kind: 'file', path, size: fileSize, mtimeMs };
+  }
+
+  /** Checks the file did not change since it was opened (size or mtime), then returns the bytes available. */
+  async prepare(start: number, max: number): Promise<number> {
+    await this.checkUnchanged();
+    return Math.max(0, Math.min(max, this.size - start));
+  }
+
+  async read(start: number, len: number): Promise<Uint8Array> {
+    await this.inflight;
+    if (!this.whole || this.whole.length < len) this.whole = Buffer.allocUnsafe(len);
+    await this.readFully(this.whole, len, start);
+    return this.whole.subarray(0, len);
+  }
+
+  async *slices(start: number, len: number): AsyncGenerator<Uint8Array, void, void> {
+    if (len <= 0) return;
+    await this.inflight;
+    const blockSize = Math.min(READ_BLOCK, len);
+    if (!this.block || this.block.length < blockSize * 2) this.block = Buffer.allocUnsafe(blockSize * 2);
+    const halves = [this.block.subarray(0, blockSize), this.block.subarray(blockSize, blockSize * 2)];
+    let pos = start;
+    const end = start + len;
+    let cur = 0;
+    let curLen = Math.min(blockSize, end - pos);
+    let pending: Promise<void> | undefined = this.track(this.readFully(halves[0], curLen, pos));
+    while (pos < end) {
+      await pending;
+      const nextPos = pos + curLen;
+      const nextLen = Math.min(blockSize, end - nextPos);
+      // Read ahead into the other half while this one is on the wire.
+      pending = nextLen > 0 ? this.track(this.readFully(halves[1 - cur], nextLen, nextPos)) : undefined;
+      const buf = halves[cur];
+      for (let i = 0; i < curLen; i += SLICE_SIZE) yield buf.subarray(i, Math.min(curLen, i + SLICE_SIZE));
+      pos = nextPos;
+      curLen = nextLen;
+      cur = 1 - cur;
+    }
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inflight = p.catch(() => undefined);
+    return p;
+  }
+
+  private async readFully(buf: Buffer, len: number, start: number): Promise<void> {
+    let done = 0;
+    while (done < len) {
+      const { bytesRead } = await this.fh.read(buf, done, len - done, this.base + start + done);
+      if (bytesRead === 0) throw this.changed('it became shorter while being uploaded');
+      done += bytesRead;
+    }
+  }
+
+  private async checkUnchanged(): Promise<void> {
+    const st = await this.fh.stat();
+    if (st.size !== this.fileSize) throw this.changed(`its size changed from ${this.fileSize} to ${st.size} bytes`);
+    if (st.mtimeMs !== this.mtimeMs) throw this.changed('it was modified');
+  }
+
+  private changed(what: string): TusError {
+    return new TusError('source-changed', `${this.path} changed during the upload: ${what}.`, {
+      hint: 'Wait until the file is no longer being written, then upload it again.',
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A stream: one chunk is buffered until the server acknowledged it (so it can be resent); without a known size the
+ * length is declared on the last PATCH (deferred length).
+ */
+export class StreamSource implements UploadSource {
+  readonly deferred: boolean;
+  readonly descriptor: SourceDescriptor = { kind: 'stream' };
+  private buf: Buffer = Buffer.alloc(0);
+  private bufStart = 0;
+  private bufLen = 0;
+  private ended = false;
+  private readonly iterator: AsyncIterator<Buffer | string>;
+  private knownSize: number | undefined;
+
+  constructor(stream: Readable, size?: number) {
+    this.knownSize = size;
+    this.deferred = size === undefined;
+    this.iterator = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  }
+
+  get size(): number | undefined {
+    return this.knownSize;
+  }
+
+  async prepare(start: number, max: number): Promise<number> {
+    if (start < this.bufStart || start > this.bufStart + this.bufLen)
+      throw new TusError('conflict', `The server expects byte ${start} but the stream is at ${this.bufStart}–${this.bufStart + this.bufLen}.`, {
+        hint: 'A stream cannot be rewound; upload it again from the beginning.',
+      });
+    const drop = start - this.bufStart;
+    if (drop > 0) {
+      this.buf.copyWithin(0, drop, this.bufLen);
+      this.bufLen -= drop;
+      this.bufStart = start;
+    }
+    if (this.buf.length < max) {
+      const bigger = Buffer.allocUnsafe(max);
+      this.buf.copy(bigger, 0, 0, this.bufLen);
+      this.buf = bigger;
+    }
+    while (this.bufLen < max && !this.ended) {
+      const r = await this.iterator.next();
+      if (r.done) {
+        this.ended = true;
+        break;
+      }
+      const part = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      if (this.bufLen + part.length > this.buf.length) {
+        const bigger = Buffer.allocUnsafe(this.bufLen + part.length);
+        this.buf.copy(bigger, 0, 0, this.bufLen);
+        this.buf = bigger;
+      }
+      part.copy(this.buf, this.bufLen);
+      this.bufLen += part.length;
+    }
+    if (this.ended) {
+      const total = this.bufStart + this.bufLen;
+      if (this.knownSize === undefined) this.knownSize = total;
+      else if (total < this.knownSize)
+        throw new TusError('source-changed', `The stream ended after ${total} bytes but ${this.knownSize} were announced.`, {
+          hint: 'Give the right size, or none to upload with deferred length.',
+        });
+    }
+    return Math.min(max, this.bufLen, this.knownSize !== undefined ? this.knownSize - start : Infinity);
+  }
+
+  async read(start: number, len: number): Promise<Uint8Array> {
+    const from = start - this.bufStart;
+    return this.buf.subarray(from, from + len);
+  }
+
+  async *slices(start: number, len: number): AsyncGenerator<Uint8Array, void, void> {
+    const from = start - this.bufStart;
+    for (let i = 0; i < len; i += SLICE_SIZE) yield this.buf.subarray(from + i, from + Math.min(len, i + SLICE_SIZE));
+  }
+
+  async close(): Promise<void> {
+    await this.iterator.return?.();
+  }
+}

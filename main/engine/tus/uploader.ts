@@ -1,0 +1,480 @@
+import { TusError, abortedError, errorFromStatus, isTusError } from './errors';
+import { checksumHeader } from './checksum';
+import { encodeMetadata } from './metadata';
+import { retryDelay, shouldRetry } from './retry';
+import type { UploadSource } from './sources';
+import { Transport, sleep } from './transport';
+import { resolveLocation } from './url';
+import type {
+  ChecksumAlgorithm,
+  RateLimiter,
+  ServerInfo,
+  TusClientOptions,
+  UploadEvent,
+  UploadResult,
+  UploadStats,
+  UrlStorage,
+} from './types';
+
+/** How often a 460 (checksum mismatch) chunk is resent before giving up. */
+const MAX_CHECKSUM_RESENDS = 3;
+/** How often a 409 is reconciled with a HEAD per chunk before giving up. */
+const MAX_CONFLICTS = 5;
+
+/** What an Uploader needs from its client. */
+export interface UploaderContext {
+  transport: Transport;
+  endpoint: string;
+  options: ResolvedOptions;
+  /** OPTIONS of the endpoint (cached by the client). */
+  serverInfo: () => Promise<ServerInfo>;
+  urlStorage?: UrlStorage;
+}
+
+/** Client options with defaults applied. */
+export type ResolvedOptions = Required<Pick<TusClientOptions, 'maxRetries' | 'retryDelay' | 'timeout' | 'stallTimeout' | 'metadataEncoding'>> &
+  Pick<TusClientOptions, 'onShouldRetry' | 'rateLimiter'>;
+
+/** One upload's settings (the client derives them from `UploadFileOptions`). */
+export interface UploaderInit {
+  source: UploadSource;
+  /** An existing upload to continue; undefined = create one. */
+  url?: string;
+  /** Whether a 404/410 or a length mismatch on `url` may start a new upload (stored or user-given URLs). */
+  restartable?: boolean;
+  metadata?: Record<string, string>;
+  chunkSize: number;
+  checksum?: ChecksumAlgorithm;
+  stopAt?: number;
+  /** Creates a partial upload (concatenation extension). */
+  partial?: boolean;
+  creationWithUpload?: boolean;
+  fingerprint?: string;
+  signal?: AbortSignal;
+  onProgress?: (bytesSent: number, bytesTotal: number | undefined) => void;
+  onChunkComplete?: (offset: number, bytesTotal: number | undefined) => void;
+  onEvent?: (event: UploadEvent) => void;
+  onUploadUrl?: (url: string) => void | Promise<void>;
+}
+
+/**
+ * Uploads one source chunk by chunk (seed: `Uploader`). `uploadChunk()` sends one chunk (creating or resuming the
+ * upload first) and says whether more remain; `upload()` runs to the end or to `stopAt`. Retries, 409 and 460 are
+ * handled inside each call.
+ */
+export class Uploader {
+  /** The upload URL once known. */
+  url: string | undefined;
+  /** The server's offset (undefined until created or asked). */
+  private serverOffset: number | undefined;
+  /** `Location` of the final PATCH, when the server sent one. */
+  resultUrl: string | undefined;
+  /** Parsed `Upload-Expires` of the latest answer. */
+  expires: Date | undefined;
+  private lengthDeclared: boolean;
+  private attempt = 0;
+  private attemptOffset = -1;
+  private retries = 0;
+  private chunks = 0;
+  private bytesUploaded = 0;
+  private readonly startedAt = Date.now();
+  private speedAt = Date.now();
+  private speedBytes = 0;
+  private speed = 0;
+  private urlAnnounced = false;
+  private readonly stopAt: number | undefined;
+
+  constructor(
+    private readonly ctx: UploaderContext,
+    private readonly init: UploaderInit,
+  ) {
+    this.url = init.url;
+    this.lengthDeclared = !init.source.deferred;
+    if (init.stopAt !== undefined) {
+      if (!Number.isInteger(init.stopAt) || init.stopAt < 0)
+        throw new TusError('invalid-argument', `stopAt must be a non-negative integer byte offset, got ${init.stopAt}.`, {
+          hint: 'Give a whole number of bytes (or leave it out to upload everything).',
+        });
+      this.stopAt = init.source.size !== undefined ? Math.min(init.stopAt, init.source.size) : init.stopAt;
+    }
+    if (!(init.chunkSize > 0))
+      throw new TusError('invalid-argument', `chunkSize must be a positive number of bytes, got ${init.chunkSize}.`, {
+        hint: 'Use for example 8 MiB (8388608), or Infinity for one request.',
+      });
+  }
+
+  /** The server offset as last known (0 before the upload exists). */
+  get offset(): number {
+    return this.serverOffset ?? 0;
+  }
+
+  /** True once the server holds every byte and knows the length. */
+  get isComplete(): boolean {
+    const size = this.init.source.size;
+    return this.serverOffset !== undefined && size !== undefined && this.lengthDeclared && this.serverOffset >= size;
+  }
+
+  /** A snapshot of progress (seed: `UploadStats`). */
+  get stats(): UploadStats {
+    const elapsedMs = Date.now() - this.startedAt;
+    return {
+      bytesUploaded: this.bytesUploaded,
+      chunksUploaded: this.chunks,
+      retries: this.retries,
+      elapsedMs,
+      averageSpeed: elapsedMs > 0 ? (this.bytesUploaded * 1000) / elapsedMs : 0,
+      currentSpeed: this.speed,
+    };
+  }
+
+  private get stopped(): boolean {
+    return this.stopAt !== undefined && this.serverOffset !== undefined && this.serverOffset >= this.stopAt;
+  }
+
+  /** Sends one chunk (creating or resuming the upload first when needed); resolves to true while more remain. */
+  async uploadChunk(): Promise<boolean> {
+    let conflicts = 0;
+    let mismatches = 0;
+    for (;;) {
+      this.throwIfAborted();
+      try {
+        await this.ensureUpload();
+        if (!this.isComplete && !this.stopped) await this.patch();
+        return !this.isComplete && !this.stopped;
+      } catch (raw) {
+        if (this.init.signal?.aborted) throw abortedError(this.url);
+        const err = toTusError(raw, this.url);
+        if (err.code === 'conflict' && err.status === 409 && conflicts < MAX_CONFLICTS) {
+          conflicts++;
+          const from = this.offset;
+          try {
+            await this.head(true);
+          } catch {
+            // Asked again on the next round (ensureUpload), with the normal retry policy.
+            this.serverOffset = undefined;
+            continue;
+          }
+          if (this.offset !== from) this.emit({ type: 'offset-corrected', from, to: this.offset });
+          continue;
+        }
+        if (err.code === 'checksum-mismatch' && mismatches < MAX_CHECKSUM_RESENDS) {
+          mismatches++;
+          this.emit({ type: 'checksum-mismatch', offset: this.offset, attempt: mismatches });
+          continue;
+        }
+        if (err.code === 'checksum-mismatch')
+          throw new TusError('checksum-mismatch', `The server rejected the chunk at byte ${this.offset} ${mismatches + 1} times: its checksum did not match.`, {
+            method: err.method,
+            url: err.url,
+            status: err.status,
+            serverMessage: err.serverMessage,
+            hint: 'Something between you and the server corrupts data; check proxies or try another network.',
+          });
+        if (this.offset > this.attemptOffset) {
+          this.attempt = 0;
+          this.attemptOffset = this.offset;
+        }
+        if (!shouldRetry(err, this.attempt, { maxRetries: this.ctx.options.maxRetries, onShouldRetry: this.ctx.options.onShouldRetry }))
+          throw err;
+        const delayMs = retryDelay(this.attempt, this.ctx.options.retryDelay);
+        this.attempt++;
+        this.retries++;
+        this.emit({ type: 'retry', attempt: this.attempt, delayMs, error: err });
+        await sleep(delayMs, this.init.signal);
+        // The failed request may have stored part of its body: ask before sending again.
+        if (this.url) this.serverOffset = undefined;
+      }
+    }
+  }
+
+  /** Uploads until complete (or `stopAt`), then returns the result. */
+  async upload(): Promise<UploadResult> {
+    while (await this.uploadChunk()) {
+      /* each call sends one chunk */
+    }
+    return this.result();
+  }
+
+  /** The result as it stands. */
+  result(): UploadResult {
+    if (!this.url) throw new TusError('invalid-argument', 'The upload has not been created yet.', { hint: 'Call uploadChunk() or upload() first.' });
+    return {
+      url: this.url,
+      resultUrl: this.resultUrl,
+      offset: this.offset,
+      size: this.init.source.size,
+      complete: this.isComplete,
+      checksum: this.init.checksum,
+      stats: this.stats,
+    };
+  }
+
+  /** Releases the source's file handle. */
+  async close(): Promise<void> {
+    await this.init.source.close();
+  }
+
+  private emit(event: UploadEvent): void {
+    this.init.onEvent?.(event);
+  }
+
+  private throwIfAborted(): void {
+    if (this.init.signal?.aborted) throw abortedError(this.url);
+  }
+
+  /** Creates the upload, or learns the server's offset of an existing one (restarting when it is gone). */
+  private async ensureUpload(): Promise<void> {
+    if (!this.url) {
+      await this.create();
+    } else if (this.serverOffset === undefined) {
+      const first = !this.urlAnnounced;
+      try {
+        await this.head(false);
+      } catch (raw) {
+        const err = toTusError(raw, this.url);
+        if (!(this.init.restartable && err.code === 'not-found') || !first) throw err;
+        await this.restart(`the server no longer has it (${err.status})`);
+        return;
+      }
+      if (first && this.init.restartable && this.restartReason) {
+        await this.restart(this.restartReason);
+        return;
+      }
+      if (first) this.emit({ type: 'resumed', url: this.url, offset: this.offset });
+    }
+    if (!this.urlAnnounced && this.url) {
+      this.urlAnnounced = true;
+      await this.init.onUploadUrl?.(this.url);
+    }
+  }
+
+  private restartReason: string | undefined;
+
+  private async restart(reason: string): Promise<void> {
+    const previousUrl = this.url ?? '';
+    this.url = undefined;
+    this.serverOffset = undefined;
+    this.restartReason = undefined;
+    if (this.init.fingerprint) await this.ctx.urlStorage?.remove(this.init.fingerprint);
+    this.emit({ type: 'restarted', previousUrl, reason });
+    await this.create();
+    if (!this.urlAnnounced && this.url) {
+      this.urlAnnounced = true;
+      await this.init.onUploadUrl?.(this.url);
+    }
+  }
+
+  /** HEAD: the server's offset and length. With `reconcile`, an unexpected answer is an error too. */
+  private async head(_reconcile: boolean): Promise<void> {
+    const url = this.url as string;
+    const res = await this.ctx.transport.send('HEAD', url, {}, undefined, this.init.signal);
+    if (res.status < 200 || res.status >= 300) throw errorFromStatus('HEAD', url, res.status, res.body, 'Asking for the upload offset failed');
+    const offset = parseOffset(res.headers['upload-offset'], 'HEAD', url);
+    const length = res.headers['upload-length'];
+    const size = this.init.source.size;
+    if (length !== undefined) {
+      this.lengthDeclared = true;
+      if (size !== undefined && Number(length) !== size && this.init.restartable)
+        this.restartReason = `its length (${length}) differs from the source's size (${size})`;
+      else if (size !== undefined && Number(length) !== size)
+        throw new TusError('source-changed', `The upload at ${url} is ${length} bytes long but the source has ${size}.`, {
+          hint: 'Upload the file as a new upload; it is not the one this URL was created for.',
+        });
+    }
+    this.parseExpires(res.headers);
+    this.setOffset(offset);
+  }
+
+  private setOffset(offset: number): void {
+    this.serverOffset = offset;
+    if (offset > this.attemptOffset) {
+      this.attempt = 0;
+      this.attemptOffset = offset;
+    }
+  }
+
+  private parseExpires(headers: Record<string, string>): void {
+    const raw = headers['upload-expires'];
+    if (!raw) return;
+    const d = new Date(raw);
+    if (!Number.isNaN(d.getTime())) this.expires = d;
+  }
+
+  private async create(): Promise<void> {
+    const { source } = this.init;
+    const info = await this.ctx.serverInfo();
+    const headers: Record<string, string> = {};
+    if (source.deferred) headers['Upload-Defer-Length'] = '1';
+    else headers['Upload-Length'] = String(source.size);
+    const metadata = encodeMetadata(this.init.metadata ?? {}, this.ctx.options.metadataEncoding);
+    if (metadata) headers['Upload-Metadata'] = metadata;
+    if (this.init.partial) headers['Upload-Concat'] = 'partial';
+    const size = source.size ?? 0;
+    const limit = this.stopAt ?? size;
+    const withBody =
+      this.init.creationWithUpload !== false && info.extensions.includes('creation-with-upload') && !source.deferred && limit > 0;
+    const endpoint = this.ctx.endpoint;
+    let res;
+    let len = 0;
+    if (withBody) {
+      len = await source.prepare(0, Math.min(this.init.chunkSize, limit));
+      headers['Content-Type'] = 'application/offset+octet-stream';
+      res = await this.sendBody('POST', endpoint, headers, 0, len);
+    } else {
+      res = await this.ctx.transport.send('POST', endpoint, headers, undefined, this.init.signal);
+    }
+    if (res.status === 413) {
+      throw errorFromStatus('POST', endpoint, 413, res.body, `Creating the upload (${source.size ?? 'unknown'} bytes) failed`);
+    }
+    if (res.status !== 201 && res.status !== 200)
+      throw errorFromStatus('POST', endpoint, res.status, res.body, 'Creating the upload failed');
+    const location = res.headers['location'];
+    if (!location)
+      throw new TusError('http', 'The server created the upload but sent no Location header.', {
+        method: 'POST',
+        url: endpoint,
+        status: res.status,
+        hint: 'Behind a proxy or CORS, make sure the Location header is passed through (exposed).',
+      });
+    this.url = resolveLocation(location, endpoint);
+    this.parseExpires(res.headers);
+    this.emit({ type: 'created', url: this.url, deferredLength: source.deferred });
+    if (this.init.fingerprint) await this.ctx.urlStorage?.set(this.init.fingerprint, this.url);
+    const offset = withBody && res.headers['upload-offset'] !== undefined ? parseOffset(res.headers['upload-offset'], 'POST', endpoint) : 0;
+    this.serverOffset = 0;
+    this.afterAck(offset, len, res.headers);
+  }
+
+  /** Acknowledged bytes: stats, events, the final Location. */
+  private afterAck(offset: number, _sent: number, headers: Record<string, string>): void {
+    const before = this.serverOffset ?? 0;
+    this.setOffset(offset);
+    if (offset > before) {
+      this.bytesUploaded += offset - before;
+      this.chunks++;
+      this.init.onChunkComplete?.(offset, this.init.source.size);
+    }
+    if (this.isComplete && headers['location'] && this.url) this.resultUrl = resolveLocation(headers['location'], this.url);
+    if (this.isComplete && this.init.fingerprint) void this.ctx.urlStorage?.remove(this.init.fingerprint).catch(() => undefined);
+  }
+
+  private async patch(): Promise<void> {
+    const { source } = this.init;
+    const url = this.url as string;
+    const start = this.offset;
+    const size = source.size;
+    const limit = this.stopAt ?? size ?? Infinity;
+    const max = Math.min(this.init.chunkSize, limit - start);
+    const len = await source.prepare(start, Number.isFinite(max) ? max : 2 ** 53 - 1);
+    const headers: Record<string, string> = {
+      'Upload-Offset': String(start),
+      'Content-Type': 'application/offset+octet-stream',
+    };
+    // A deferred upload declares its length once the stream has ended (source.size is then known).
+    if (!this.lengthDeclared && source.size !== undefined && start + len === source.size) headers['Upload-Length'] = String(source.size);
+    if (len === 0 && !headers['Upload-Length']) return;
+    const res = await this.sendBody('PATCH', url, headers, start, len);
+    if (res.status !== 204 && res.status !== 200) throw errorFromStatus('PATCH', url, res.status, res.body, `Uploading bytes ${start}–${start + len} failed`);
+    const offset = parseOffset(res.headers['upload-offset'], 'PATCH', url);
+    if (offset < start || offset > start + len)
+      throw new TusError('http', `The server answered offset ${offset} to a PATCH of bytes ${start}–${start + len}.`, {
+        method: 'PATCH',
+        url,
+        status: res.status,
+        retryable: true,
+        hint: 'The server or a proxy misbehaves; the client will ask for the offset again.',
+      });
+    if (headers['Upload-Length']) this.lengthDeclared = true;
+    this.parseExpires(res.headers);
+    this.afterAck(offset, len, res.headers);
+  }
+
+  /**
+   * Sends `len` bytes from `start` as the body: streamed straight from the source without a checksum, read into one
+   * buffer and hashed first with one. A watchdog aborts the request when nothing is written for `stallTimeout`.
+   */
+  private async sendBody(method: string, url: string, headers: Record<string, string>, start: number, len: number) {
+    const { source, checksum } = this.init;
+    headers['Content-Length'] = String(len);
+    let body: AsyncIterable<Uint8Array>;
+    if (checksum && len > 0) {
+      const data = await source.read(start, len);
+      headers['Upload-Checksum'] = await checksumHeader(checksum, data);
+      body = sliceBuffer(data);
+    } else {
+      body = source.slices(start, len);
+    }
+    const stall = new AbortController();
+    const signal = this.init.signal ? AbortSignal.any([this.init.signal, stall.signal]) : stall.signal;
+    const stallMs = this.ctx.options.stallTimeout;
+    const timer = setTimeout(() => {
+      stall.abort(
+        new TusError('timeout', `No bytes were accepted by the server for ${stallMs} ms.`, {
+          method,
+          url,
+          retryable: true,
+          hint: 'The connection stalled; the upload is retried and can be resumed.',
+        }),
+      );
+    }, stallMs);
+    try {
+      return await this.ctx.transport.send(method, url, headers, this.metered(body, start, timer), signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Passes slices through, refreshing the stall watchdog, reporting progress and waiting on the rate limiter. */
+  private async *metered(body: AsyncIterable<Uint8Array>, start: number, timer: NodeJS.Timeout): AsyncGenerator<Uint8Array, void, void> {
+    const limiter: RateLimiter | undefined = this.ctx.options.rateLimiter;
+    const total = this.init.source.size;
+    const signal = this.init.signal;
+    let sent = start;
+    for await (const slice of body) {
+      if (limiter) await limiter.take(slice.length, signal);
+      timer.refresh();
+      yield slice;
+      timer.refresh();
+      sent += slice.length;
+      this.trackSpeed(slice.length);
+      this.init.onProgress?.(sent, total);
+    }
+  }
+
+  private trackSpeed(bytes: number): void {
+    this.speedBytes += bytes;
+    const now = Date.now();
+    const dt = now - this.speedAt;
+    if (dt >= 500) {
+      const instant = (this.speedBytes * 1000) / dt;
+      this.speed = this.speed === 0 ? instant : this.speed * 0.5 + instant * 0.5;
+      this.speedAt = now;
+      this.speedBytes = 0;
+    }
+  }
+}
+
+async function* sliceBuffer(data: Uint8Array): AsyncGenerator<Uint8Array, void, void> {
+  for (let i = 0; i < data.length; i += 64 * 1024) yield data.subarray(i, Math.min(data.length, i + 64 * 1024));
+}
+
+function parseOffset(raw: string | undefined, method: string, url: string): number {
+  const n = raw === undefined ? NaN : Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new TusError('http', `The server sent no valid Upload-Offset (got ${raw === undefined ? 'none' : JSON.stringify(raw)}).`, {
+      method,
+      url,
+      hint: 'Behind a proxy or CORS, make sure the Upload-Offset header is passed through (exposed).',
+    });
+  return n;
+}
+
+function toTusError(raw: unknown, url: string | undefined): TusError {
+  if (isTusError(raw)) return raw;
+  return new TusError('network', `Unexpected failure: ${raw instanceof Error ? raw.message : String(raw)}.`, {
+    url,
+    cause: raw,
+    retryable: false,
+    hint: 'This looks like a bug in Tusk; please report it with this message.',
+  });
+}

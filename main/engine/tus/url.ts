@@ -1,0 +1,24 @@
+import { TusError } from './errors';
+
+/** Parses an endpoint or upload URL, throwing `invalid-url` with a hint when it is not an http(s) URL. */
+export function parseHttpUrl(raw: string, what = 'URL'): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (cause) {
+    throw new TusError('invalid-url', `The ${what} ${JSON.stringify(raw)} is not a valid URL.`, {
+      cause,
+      hint: 'Give a full URL such as https://example.com/files/.',
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TusError('invalid-url', `The ${what} ${JSON.stringify(raw)} must use http or https.`, {
+      hint: 'Give a full URL such as https://example.com/files/.',
+    });
+  return url;
+}
+
+/** Resolves a `Location` header against the request URL: absolute, relative (`/files/id`) or `//host/files/id`. */
+export function resolveLocation(location: string, base: string): string {
+  return new URL(location.trim(), base).toString();
+}
