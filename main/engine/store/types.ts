@@ -96,10 +96,13 @@ export class StoreLockedError extends Error {
   constructor(
     readonly dir: string,
     readonly pid: number,
+    /** An extra sentence, e.g. how to clear a lock left by a process that cannot be checked. */
+    detail?: string,
   ) {
     super(
       `The state directory ${dir} is in use by another Tusk process (pid ${pid}). ` +
-        'Stop that process, or use a different --state-dir.',
+        'Stop that process, or use a different --state-dir.' +
+        (detail ? ` ${detail}` : ''),
     );
     this.name = 'StoreLockedError';
   }

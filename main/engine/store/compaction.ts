@@ -1,0 +1,107 @@
+/**
+ * Writing a snapshot: header, one line per record, end marker; written to a temp file in chunks (so the event loop
+ * keeps running between chunks), fsynced, then renamed over the old one and the directory fsynced.
+ */
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { HistoryEntry, ServerProfile } from '../../../shared/types';
+import { SNAPSHOT_FILE, fsyncDir } from './files';
+import { SCHEMA_VERSION } from './migrations';
+import { encodeLine } from './records';
+import type { BatchRecord, JobRecord } from './types';
+
+/** The filesystem calls the store makes for writes; replaceable so tests can inject faults (a full disk). */
+export interface StoreIo {
+  /** Writes `data` at the end of the file; returns the bytes written (may be fewer than asked). */
+  write(handle: fsp.FileHandle, data: Uint8Array): Promise<number>;
+  /** Makes what was written durable. */
+  sync(handle: fsp.FileHandle): Promise<void>;
+}
+
+/** The real filesystem. */
+export const nodeIo: StoreIo = {
+  async write(handle, data) {
+    const { bytesWritten } = await handle.write(data, 0, data.length, null);
+    return bytesWritten;
+  },
+  async sync(handle) {
+    await handle.sync();
+  },
+};
+
+/** Writes all of `data`, looping over short writes. */
+export async function writeAll(io: StoreIo, handle: fsp.FileHandle, data: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const n = await io.write(handle, data.subarray(offset));
+    if (n <= 0) throw Object.assign(new Error('The write made no progress'), { code: 'EIO' });
+    offset += n;
+  }
+}
+
+/** A consistent view of the state to write (arrays of objects that are never mutated afterwards). */
+export interface SnapshotContent {
+  seq: number;
+  jobs: JobRecord[];
+  batches: BatchRecord[];
+  profiles: ServerProfile[];
+  history: HistoryEntry[];
+}
+
+/** Lines per chunk: a chunk of jobs serializes in a few milliseconds, which bounds how long the event loop waits. */
+const CHUNK_RECORDS = 1000;
+
+/**
+ * Writes `content` as `<dir>/snapshot.jsonl` atomically. Returns its size in bytes. On failure the old snapshot is
+ * untouched and the temp file removed.
+ */
+export async function writeSnapshot(dir: string, content: SnapshotContent, io: StoreIo, now: number): Promise<number> {
+  const finalPath = path.join(dir, SNAPSHOT_FILE);
+  const tmpPath = `${finalPath}.tmp`;
+  const handle = await fsp.open(tmpPath, 'w');
+  let size = 0;
+  try {
+    const total = content.jobs.length + content.batches.length + content.profiles.length + content.history.length;
+    const header = encodeLine({
+      t: 'header',
+      format: 'tusk-state',
+      schemaVersion: SCHEMA_VERSION,
+      seq: content.seq,
+      createdAt: now,
+      jobs: content.jobs.length,
+      batches: content.batches.length,
+      profiles: content.profiles.length,
+      history: content.history.length,
+    });
+    const write = async (text: string): Promise<void> => {
+      const bytes = Buffer.from(text, 'utf8');
+      await writeAll(io, handle, bytes);
+      size += bytes.length;
+    };
+    await write(header);
+    const sections: Array<[string, readonly object[]]> = [
+      ['profile', content.profiles],
+      ['batch', content.batches],
+      ['job', content.jobs],
+      ['history', content.history],
+    ];
+    for (const [t, items] of sections) {
+      for (let i = 0; i < items.length; i += CHUNK_RECORDS) {
+        let chunk = '';
+        const end = Math.min(items.length, i + CHUNK_RECORDS);
+        for (let j = i; j < end; j++) chunk += encodeLine({ t, d: items[j] });
+        await write(chunk);
+      }
+    }
+    await write(encodeLine({ t: 'end', seq: content.seq, records: total }));
+    await io.sync(handle);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fsp.unlink(tmpPath).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  await fsp.rename(tmpPath, finalPath);
+  await fsyncDir(dir);
+  return size;
+}
