@@ -239,8 +239,9 @@ async function testServer(parts: EngineInternals, profile: ServerProfile, header
     checkedAt: Date.now(),
   };
   let info;
+  let client: ReturnType<EngineInternals['clientFactory']> | undefined;
   try {
-    const client = parts.clientFactory({ endpoint: profile.endpoint, headers, verifyTls: profile.verifyTls, maxRetries: 0, timeout: 10_000 });
+    client = parts.clientFactory({ endpoint: profile.endpoint, headers, verifyTls: profile.verifyTls, maxRetries: 0, timeout: 10_000 });
     info = await client.getServerInfo();
   } catch (err) {
     const e = toErrorInfo(err);
@@ -257,6 +258,8 @@ async function testServer(parts: EngineInternals, profile: ServerProfile, header
             : 'Check that the endpoint is the tus creation URL (often ending in /files).'),
       },
     };
+  } finally {
+    void Promise.resolve(client?.close?.()).catch(() => undefined);
   }
   const { plan, error } = planFor(profile, info.extensions, info.checksumAlgorithms);
   return {

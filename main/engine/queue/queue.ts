@@ -47,6 +47,8 @@ export interface QueueTusClient {
   getServerInfo(): Promise<ServerInfo>;
   getUploadInfo(url: string): Promise<UploadInfo>;
   deleteUpload(url: string): Promise<void>;
+  /** Releases idle keep-alive sockets. */
+  close?(): Promise<void> | void;
 }
 
 /** Builds a client for a profile's options. */
@@ -270,6 +272,8 @@ export class UploadQueue {
     if (this.deltaTimer) clearTimeout(this.deltaTimer);
     this.deltaTimer = undefined;
     this.emitDelta();
+    await Promise.all([...this.clients.values()].map((c) => Promise.resolve(c.client.close?.()).catch(() => undefined)));
+    this.clients.clear();
     await this.store.flush();
   }
 
@@ -1062,6 +1066,7 @@ export class UploadQueue {
     const key = JSON.stringify([profile, headers]);
     const cached = this.clients.get(profileId);
     if (cached && cached.key === key) return cached.client;
+    if (cached) void Promise.resolve(cached.client.close?.()).catch(() => undefined);
     const opts: TusClientOptions = {
       endpoint: profile.endpoint,
       chunkSize: profile.chunkSize > 0 ? profile.chunkSize : Infinity,

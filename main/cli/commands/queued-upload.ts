@@ -1,0 +1,218 @@
+/**
+ * `tusk upload` through the queue: folders become batches, `--concurrency` files run at once, `--limit-rate` caps the
+ * bandwidth. The state dir makes it resumable: run the same command again (or `tusk queue resume`) after a crash.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Engine } from '../../engine/engine-types';
+import { createEngine } from '../../engine/index';
+import { internalsOf } from '../../engine/engine-internals';
+import { makeProfile } from '../../engine/profiles';
+import type { JobView, ServerProfile } from '../../../shared/types';
+
+/** Options of `runQueuedUpload` (what `tusk upload` parsed). */
+export interface QueuedUploadOptions {
+  endpoint: string;
+  /** Files uploaded at once (default 4). */
+  concurrency?: number;
+  /** Bytes per second, or text such as `10MiB`, `500k` (0 = unlimited). */
+  limitRate?: number | string;
+  /** Default: `defaultStateDir()`. */
+  stateDir?: string;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Bytes per PATCH (0 = whole file in one request). */
+  chunkSize?: number;
+  checksum?: ServerProfile['checksum'];
+  /** Print a JSON summary instead of text. */
+  json?: boolean;
+  /** No progress lines on stderr. */
+  quiet?: boolean;
+  /** Where text goes (tests pass their own). */
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+/** `$XDG_STATE_HOME/tusk`, else `~/.local/state/tusk`. */
+export function defaultStateDir(): string {
+  const xdg = process.env.XDG_STATE_HOME;
+  return xdg && xdg.startsWith('/') ? join(xdg, 'tusk') : join(homedir(), '.local', 'state', 'tusk');
+}
+
+/**
+ * Parses a rate: a plain number is bytes/s; `k`/`M`/`G` (with or without `i`, as in curl's --limit-rate) are powers
+ * of 1024; `kB`/`MB`/`GB` are powers of 1000. A trailing `/s` is allowed.
+ */
+export function parseRate(text: number | string): number {
+  if (typeof text === 'number') {
+    if (!Number.isFinite(text) || text < 0) throw new Error(`--limit-rate must be 0 or more bytes per second, got ${text}.`);
+    return Math.floor(text);
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)(b?)(?:\/s)?\s*$/i.exec(text);
+  if (!m) throw new Error(`--limit-rate "${text}" is not a rate. Use bytes per second, e.g. 1048576, 500k, 10MiB or 2MB.`);
+  const n = Number(m[1]);
+  const unit = m[2].toLowerCase();
+  const power = unit === '' ? 0 : 'kmgt'.indexOf(unit) + 1;
+  const decimal = m[3] === '' && m[4] !== '' && power > 0;
+  return Math.floor(n * (decimal ? 1000 : 1024) ** power);
+}
+
+/** Finds or creates the profile for an endpoint (same endpoint and headers → same profile, so resume works). */
+async function profileFor(engine: Engine, o: QueuedUploadOptions): Promise<ServerProfile> {
+  const { profiles, queue } = internalsOf(engine);
+  const headers = Object.entries(o.headers ?? {}).map(([name, value]) => ({ name, value, secret: /authorization|token|key|secret/i.test(name) }));
+  for (const p of await profiles.list()) {
+    if (p.endpoint !== o.endpoint) continue;
+    const stored = await profiles.resolveHeaders(p.id);
+    if (JSON.stringify(stored) !== JSON.stringify(o.headers ?? {})) continue;
+    const wanted = { chunkSize: o.chunkSize ?? p.chunkSize, checksum: o.checksum ?? p.checksum, maxConcurrent: Math.max(p.maxConcurrent, o.concurrency ?? 4) };
+    if (wanted.chunkSize !== p.chunkSize || wanted.checksum !== p.checksum || wanted.maxConcurrent !== p.maxConcurrent) {
+      const saved = await profiles.save({ ...p, ...wanted });
+      queue.profileChanged(saved);
+      return saved;
+    }
+    return p;
+  }
+  const created = makeProfile({
+    endpoint: o.endpoint,
+    name: o.endpoint,
+    headers,
+    maxConcurrent: Math.max(4, o.concurrency ?? 4),
+    ...(o.chunkSize !== undefined ? { chunkSize: o.chunkSize } : {}),
+    ...(o.checksum ? { checksum: o.checksum } : {}),
+  });
+  const saved = await profiles.save(created);
+  queue.profileChanged(saved);
+  return saved;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/** Formats bytes for people. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * Waits until every job in `ids` (or the whole queue when omitted) is completed, failed or cancelled, printing a
+ * progress line every second unless quiet. Ctrl-C stops cleanly (uploads stay resumable).
+ */
+export async function waitForJobs(
+  engine: Engine,
+  ids: string[] | undefined,
+  o: { quiet?: boolean; err?: (line: string) => void },
+): Promise<JobView[]> {
+  const { queue } = internalsOf(engine);
+  const err = o.err ?? ((l: string) => process.stderr.write(l + '\n'));
+  let lastPrint = 0;
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    for (;;) {
+      const list = ids ?? queue.jobIds();
+      const jobs = list.map((id) => queue.job(id)).filter((j): j is JobView => j !== undefined);
+      const open = ids ? jobs.filter((j) => !TERMINAL.has(j.status)) : queue.isIdle() ? [] : jobs.filter((j) => !TERMINAL.has(j.status) && j.status !== 'paused');
+      if (open.length === 0 || interrupted) {
+        if (interrupted) err('Stopped. Run `tusk queue resume` (same --state-dir) to continue where it left off.');
+        return jobs;
+      }
+      const now = Date.now();
+      if (!o.quiet && now - lastPrint >= 1000) {
+        lastPrint = now;
+        const t = queue.totals();
+        const retrying = jobs.find((j) => j.status === 'retrying');
+        err(
+          `${t.filesDone}/${t.filesTotal} files, ${formatBytes(t.bytesDone)} of ${formatBytes(t.bytesTotal)}, ${formatBytes(t.speed)}/s` +
+            (t.etaSeconds !== undefined ? `, ${t.etaSeconds} s left` : '') +
+            (retrying?.lastError && retrying.nextAttemptAt
+              ? ` — ${retrying.name}: attempt ${retrying.attempt} failed (${retrying.lastError.message}); next in ${Math.max(0, Math.ceil((retrying.nextAttemptAt - now) / 1000))} s`
+              : ''),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Prints a summary of finished jobs; returns the exit code (0 all completed, 1 otherwise). */
+export function summarize(jobs: JobView[], o: { json?: boolean; out?: (line: string) => void }): number {
+  const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  const failed = jobs.filter((j) => j.status !== 'completed');
+  if (o.json) {
+    out(
+      JSON.stringify(
+        {
+          completed: jobs.length - failed.length,
+          failed: failed.length,
+          jobs: jobs.map((j) => ({
+            id: j.id,
+            path: j.path,
+            relativePath: j.relativePath,
+            size: j.size,
+            status: j.status,
+            uploadUrl: j.uploadUrl,
+            resultUrl: j.resultUrl,
+            attempt: j.attempt,
+            error: j.lastError,
+            notice: j.notice,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    for (const j of jobs) {
+      if (j.status === 'completed') out(`${j.relativePath ?? j.path}\t${j.uploadUrl ?? ''}`);
+      else out(`${j.relativePath ?? j.path}\t${j.status.toUpperCase()}: ${j.lastError?.message ?? ''}${j.lastError?.hint ? ' ' + j.lastError.hint : ''}`);
+    }
+    for (const j of jobs) if (j.notice) out(`note: ${j.relativePath ?? j.name}: ${j.notice}`);
+  }
+  return failed.length === 0 ? 0 : 1;
+}
+
+/** `tusk upload <paths...> --endpoint <url> [--concurrency n] [--limit-rate r]` through the queue. Returns the exit code. */
+export async function runQueuedUpload(paths: string[], options: QueuedUploadOptions): Promise<number> {
+  const err = options.err ?? ((l: string) => process.stderr.write(l + '\n'));
+  if (paths.length === 0) throw new Error('Nothing to upload: give one or more files or folders.');
+  try {
+    new URL(options.endpoint);
+  } catch {
+    throw new Error(`--endpoint "${options.endpoint}" is not a URL. Give the tus creation URL, e.g. https://example.com/files/.`);
+  }
+  const rate = options.limitRate !== undefined ? parseRate(options.limitRate) : undefined;
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 64)) {
+    throw new Error(`--concurrency must be a whole number from 1 to 64, got ${options.concurrency}.`);
+  }
+  const engine = await createEngine({ stateDir: options.stateDir ?? defaultStateDir() });
+  try {
+    const { queue } = internalsOf(engine);
+    for (const m of queue.recoveryMessages) err(`warning: ${m}`);
+    if (options.concurrency !== undefined) queue.setConcurrency(options.concurrency);
+    if (rate !== undefined) queue.setBandwidthLimit(rate);
+    const profile = await profileFor(engine, options);
+    const added = await engine.api.addPaths({ paths: paths.map((p) => resolve(p)), profileId: profile.id });
+    for (const r of added.rejected) err(`skipped ${r.path}: ${r.reason}`);
+    for (const b of (await engine.api.getSnapshot()).batches) {
+      if (!added.batchIds.includes(b.id)) continue;
+      for (const p of b.problems) err(`skipped ${p.path}: ${p.reason}`);
+    }
+    const jobs = await waitForJobs(engine, added.jobIds, options);
+    const code = summarize(jobs, options);
+    return added.rejected.length > 0 && code === 0 ? 1 : code;
+  } finally {
+    await engine.close();
+  }
+}
