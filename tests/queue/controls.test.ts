@@ -1,0 +1,232 @@
+/** Pause, resume, cancel, reorder, priorities, limits, visible retries and the bandwidth limit, on real servers. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Engine } from '../../main/engine/engine-types';
+import type { JobView, QueueDelta } from '../../shared/types';
+import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
+import { startFaultProxy, type FaultProxy } from '../servers/fault-proxy';
+import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { queueOf, startEngine, waitFor, waitJobsDone } from './helpers';
+
+let server: TusNodeServer;
+let proxy: FaultProxy | undefined;
+let dir: string;
+let engine: Engine | undefined;
+
+beforeEach(async () => {
+  server = await startTusNodeServer();
+  dir = await makeTempDir('tusk-queue-controls-');
+});
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  await proxy?.close();
+  proxy = undefined;
+  await server.close();
+  await removeDir(dir);
+});
+
+async function expectSameBytes(job: JobView): Promise<void> {
+  expect(job.status, job.lastError?.message).toBe('completed');
+  expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
+}
+
+describe('controls', () => {
+  it('pauses a running upload (no more bytes), resumes it on the same server upload, and completes byte-identical', async () => {
+    const file = join(dir, 'big.bin');
+    await writeRandomFile(file, 1_500_000, 11);
+    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { bandwidthLimit: 400_000 } });
+    engine = e;
+    const q = queueOf(e);
+    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    await waitFor('some progress', () => (q.job(id)!.offset > 100_000 ? true : undefined));
+    await e.api.pause({ kind: 'job', id });
+    const paused = q.job(id)!;
+    expect(paused.status).toBe('paused');
+    const url = paused.uploadUrl;
+    expect(url).toBeTruthy();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(q.job(id)!.offset).toBe(paused.offset);
+    expect(q.job(id)!.status).toBe('paused');
+    await e.api.setBandwidthLimit(0);
+    await e.api.resume({ kind: 'job', id });
+    const [done] = await waitJobsDone(e, [id]);
+    await expectSameBytes(done);
+    expect(done.uploadUrl).toBe(url);
+    expect(await server.uploadIds()).toHaveLength(1);
+    const details = await e.api.getJobDetails(id);
+    expect(details.attemptLog.map((l) => l.kind)).toContain('paused');
+    expect(details.endpoint).toBe(server.endpoint);
+  });
+
+  it('cancels a running upload and removes it on the server', async () => {
+    const file = join(dir, 'c.bin');
+    await writeRandomFile(file, 1_000_000, 12);
+    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { bandwidthLimit: 200_000 } });
+    engine = e;
+    const q = queueOf(e);
+    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    await waitFor('an upload URL', () => q.job(id)!.uploadUrl);
+    expect(await server.uploadIds()).toHaveLength(1);
+    await e.api.cancel({ kind: 'job', id });
+    expect(q.job(id)!.status).toBe('cancelled');
+    expect(await server.uploadIds()).toHaveLength(0);
+    // A cancelled job can be retried: a new upload from the start.
+    await e.api.setBandwidthLimit(0);
+    await e.api.retry({ kind: 'job', id });
+    const [done] = await waitJobsDone(e, [id]);
+    await expectSameBytes(done);
+    await e.api.clearFinished();
+    expect((await e.api.getSnapshot()).jobs).toHaveLength(0);
+    expect(await e.api.getHistory({})).toHaveLength(1);
+  });
+
+  it('runs jobs by priority, then order; reorder moves a job to the front', async () => {
+    const files: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      files.push(join(dir, `f${i}.bin`));
+      await writeRandomFile(files[i], 20_000, 20 + i);
+    }
+    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { concurrency: 1 }, engine: { autoStart: false } });
+    engine = e;
+    const added = await e.api.addPaths({ paths: files });
+    const [a, b, c, d] = added.jobIds;
+    const deltas: QueueDelta[] = [];
+    e.onDelta((x) => deltas.push(x));
+    await e.api.setPriority({ target: { kind: 'job', id: c }, priority: 10 });
+    await e.api.reorder({ jobId: d, toIndex: 0 });
+    await waitFor('an order delta', () => deltas.find((x) => x.order)?.order);
+    expect(queueOf(e).jobIds()).toEqual([d, c, a, b]);
+    expect(deltas.find((x) => x.order)!.order).toEqual([d, c, a, b]);
+    expect((await e.api.getSnapshot()).jobs.map((j) => j.id)).toEqual([d, c, a, b]);
+    await e.api.reorder({ jobId: a, toIndex: 3 });
+    expect(queueOf(e).jobIds()).toEqual([d, c, b, a]);
+    await e.api.resume({ kind: 'all' });
+    const jobs = await waitJobsDone(e, added.jobIds);
+    for (const j of jobs) await expectSameBytes(j);
+    const history = await e.api.getHistory({});
+    // Newest first.
+    expect(history.map((h) => h.jobId)).toEqual([a, b, c, d]);
+  });
+
+  it('keeps to the per-server limit even when the global limit is higher', async () => {
+    const files: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      files.push(join(dir, `s${i}.bin`));
+      await writeRandomFile(files[i], 100_000, 30 + i);
+    }
+    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, {
+      settings: { concurrency: 8, bandwidthLimit: 1_000_000 },
+      profile: { maxConcurrent: 2 },
+    });
+    engine = e;
+    let maxActive = 0;
+    const q = queueOf(e);
+    const added = await e.api.addPaths({ paths: files });
+    const jobs = await waitFor('all done', () => {
+      const list = added.jobIds.map((id) => q.job(id)!);
+      maxActive = Math.max(maxActive, list.filter((j) => j.status === 'uploading').length);
+      return list.every((j) => j.status === 'completed') ? list : undefined;
+    });
+    expect(maxActive).toBe(2);
+    for (const j of jobs) await expectSameBytes(j);
+  });
+
+  it('shows retries (attempt n, error, countdown) for 503s, then completes', async () => {
+    proxy = await startFaultProxy({ target: server.origin });
+    proxy.addFault({ kind: 'status', status: 503, body: 'busy', match: { method: 'PATCH', times: 3 } });
+    const file = join(dir, 'r.bin');
+    await writeRandomFile(file, 300_000, 40);
+    const { engine: e } = await startEngine(join(dir, 'state'), proxy.endpointFor(server.endpoint));
+    engine = e;
+    const seen: JobView[] = [];
+    e.onDelta((d) => {
+      for (const j of d.jobs ?? []) if (j.status === 'retrying') seen.push(j);
+    });
+    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    const [done] = await waitJobsDone(e, [id]);
+    await expectSameBytes(done);
+    expect(done.attempt).toBe(4);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    const attempts = [...new Set(seen.map((j) => j.attempt))];
+    expect(attempts).toEqual([1, 2, 3]);
+    for (const j of seen) {
+      expect(j.lastError?.status).toBe(503);
+      expect(j.lastError?.retryable).toBe(true);
+      expect(j.nextAttemptAt).toBeGreaterThan(j.createdAt);
+    }
+    const log = (await e.api.getJobDetails(id)).attemptLog.filter((l) => l.kind === 'retry');
+    expect(log).toHaveLength(3);
+    expect(log.every((l) => (l.delayMs ?? 0) > 0)).toBe(true);
+  });
+
+  it('fails a job that retrying cannot fix (413) with the reason, and a person can retry it', async () => {
+    await server.close();
+    server = await startTusNodeServer({ maxSize: 50_000 });
+    const file = join(dir, 'big.bin');
+    await writeRandomFile(file, 60_000, 50);
+    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint);
+    engine = e;
+    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    const [job] = await waitJobsDone(e, [id]);
+    expect(job.status).toBe('failed');
+    expect(job.lastError?.code).toBe('too-large');
+    expect(job.lastError?.retryable).toBe(false);
+    expect(job.lastError?.message.length).toBeGreaterThan(10);
+    await e.api.retry({ kind: 'job', id });
+    const [again] = await waitJobsDone(e, [id]);
+    expect(again.status).toBe('failed');
+    expect(again.attempt).toBe(2);
+  });
+
+  it('holds a 1 MiB/s bandwidth limit: 2 MiB take at least 1.5 s', async () => {
+    const file = join(dir, 'limited.bin');
+    await writeRandomFile(file, 2 * 1024 * 1024, 60);
+    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { bandwidthLimit: 1024 * 1024 } });
+    engine = e;
+    const t0 = performance.now();
+    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    const [job] = await waitJobsDone(e, [id]);
+    const elapsed = performance.now() - t0;
+    await expectSameBytes(job);
+    expect(elapsed).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('suspend stops uploads without marking them paused; wake continues them', async () => {
+    const file = join(dir, 'sw.bin');
+    await writeRandomFile(file, 800_000, 70);
+    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { bandwidthLimit: 300_000 } });
+    engine = e;
+    const q = queueOf(e);
+    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    await waitFor('progress', () => q.job(id)!.offset > 50_000);
+    await e.suspend('test');
+    expect(q.job(id)!.status).toBe('queued');
+    expect(e.status().paused).toBe(true);
+    await e.api.setBandwidthLimit(0);
+    await e.wake();
+    const [done] = await waitJobsDone(e, [id]);
+    await expectSameBytes(done);
+    expect(await server.uploadIds()).toHaveLength(1);
+  });
+
+  it('coalesces deltas: at most ~10 a second, many jobs per delta', async () => {
+    const files: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      files.push(join(dir, `d${i}.bin`));
+      await writeRandomFile(files[i], 5_000, 80 + i);
+    }
+    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint);
+    engine = e;
+    const times: number[] = [];
+    let maxJobs = 0;
+    e.onDelta((d) => {
+      times.push(performance.now());
+      maxJobs = Math.max(maxJobs, d.jobs?.length ?? 0);
+    });
+    const added = await e.api.addPaths({ paths: files });
+    await waitJobsDone(e, added.jobIds);
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(90);
+    expect(maxJobs).toBeGreaterThanOrEqual(30);
+  });
+});
