@@ -25,7 +25,7 @@ async function create(s: ConformanceServer, headers: Record<string, string>): Pr
   return new URL(r.headers.get('location')!, s.endpoint).href;
 }
 
-function patch(url: string, offset: number, body: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
+function patch(url: string, offset: number, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'PATCH', headers: { ...OCTET, 'Upload-Offset': String(offset), ...headers }, body });
 }
 

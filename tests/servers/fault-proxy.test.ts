@@ -25,7 +25,7 @@ async function create(endpoint: string, length: number): Promise<string> {
   return new URL(r.headers.get('location')!, endpoint).href;
 }
 
-function patch(url: string, offset: number, body: Uint8Array, signal?: AbortSignal): Promise<Response> {
+function patch(url: string, offset: number, body: Uint8Array<ArrayBuffer>, signal?: AbortSignal): Promise<Response> {
   return fetch(url, {
     method: 'PATCH',
     headers: { ...TUS, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset) },
