@@ -404,8 +404,14 @@ export class Uploader {
     } else {
       body = source.slices(start, len);
     }
+    // One controller per request for both the watchdog and the caller's signal (AbortSignal.any would pile up
+    // listeners on the caller's long-lived signal).
     const stall = new AbortController();
-    const signal = this.init.signal ? AbortSignal.any([this.init.signal, stall.signal]) : stall.signal;
+    const outer = this.init.signal;
+    const forward = (): void => stall.abort(outer?.reason);
+    outer?.addEventListener('abort', forward, { once: true });
+    if (outer?.aborted) forward();
+    const signal = stall.signal;
     const stallMs = this.ctx.options.stallTimeout;
     const timer = setTimeout(() => {
       stall.abort(
@@ -421,6 +427,7 @@ export class Uploader {
       return await this.ctx.transport.send(method, url, headers, this.metered(body, start, timer), signal);
     } finally {
       clearTimeout(timer);
+      outer?.removeEventListener('abort', forward);
     }
   }
 

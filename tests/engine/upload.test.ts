@@ -1,0 +1,330 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { TusClient, MemoryUrlStorage, type UploadEvent, type RateLimiter, type TusError } from '../../main/engine/tus';
+import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
+import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
+import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+
+let dir: string;
+let tusNode: TusNodeServer;
+let conf: ConformanceServer;
+const clients: TusClient[] = [];
+const servers: Array<{ close(): Promise<void> }> = [];
+
+function client(endpoint: string, extra: Partial<ConstructorParameters<typeof TusClient>[0]> = {}): TusClient {
+  const c = new TusClient({ endpoint, retryDelay: 10, ...extra });
+  clients.push(c);
+  return c;
+}
+
+async function file(name: string, size: number, seed = 1): Promise<{ path: string; sha: string }> {
+  const path = join(dir, name);
+  const sha = await writeRandomFile(path, size, seed);
+  return { path, sha };
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir('tusk-engine-');
+  tusNode = await startTusNodeServer();
+  conf = await startConformanceServer();
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await Promise.all(servers.map((s) => s.close()));
+  await tusNode?.close();
+  await conf?.close();
+  await removeDir(dir);
+});
+
+describe('@tus/server', () => {
+  it('uploads in chunks and the stored bytes match', async () => {
+    const f = await file('chunks.bin', 1_000_000);
+    const chunks: number[] = [];
+    const progress: number[] = [];
+    const r = await client(tusNode.endpoint, { chunkSize: 256 * 1024 }).uploadFile({
+      path: f.path,
+      onChunkComplete: (o) => chunks.push(o),
+      onProgress: (b) => progress.push(b),
+    });
+    expect(r.complete).toBe(true);
+    expect(r.offset).toBe(1_000_000);
+    expect(chunks.at(-1)).toBe(1_000_000);
+    expect(chunks.length).toBe(4);
+    // about one progress call per 64 KiB, not per byte
+    expect(progress.length).toBeLessThan(40);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+    expect(r.stats.bytesUploaded).toBe(1_000_000);
+  });
+
+  it('sends one PATCH for the whole file by default and filename/filetype metadata', async () => {
+    const f = await file('whole file ünï "q".txt', 3_000_000, 2);
+    const methods: string[] = [];
+    const c = client(tusNode.endpoint, { creationWithUpload: false, onBeforeRequest: (r) => void methods.push(r.method) });
+    const r = await c.uploadFile({ path: f.path, chunkSize: Infinity });
+    expect(methods.filter((m) => m === 'PATCH')).toHaveLength(1);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+    const info = await c.getUploadInfo(r.url);
+    expect(info.metadata).toMatchObject({ filename: 'whole file ünï "q".txt', filetype: 'text/plain' });
+    expect(info.complete).toBe(true);
+  });
+
+  it('uses creation-with-upload: a small file takes one round trip', async () => {
+    const f = await file('small.bin', 5000, 3);
+    const methods: string[] = [];
+    const c = client(tusNode.endpoint, { onBeforeRequest: (r) => void methods.push(r.method) });
+    await c.getServerInfo();
+    methods.length = 0;
+    const r = await c.uploadFile({ path: f.path });
+    expect(methods).toEqual(['POST']);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('creationWithUpload: false sends POST then PATCH and awaits onUploadUrl before the PATCH', async () => {
+    const f = await file('noCwU.bin', 5000, 4);
+    const log: string[] = [];
+    const c = client(tusNode.endpoint, { creationWithUpload: false, onBeforeRequest: (r) => void log.push(r.method) });
+    const r = await c.uploadFile({
+      path: f.path,
+      onUploadUrl: async (url) => {
+        await new Promise((res) => setTimeout(res, 50));
+        log.push(`url:${url.startsWith(tusNode.endpoint)}`);
+      },
+    });
+    expect(log.slice(-3)).toEqual(['POST', 'url:true', 'PATCH']);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('stops at stopAt and resumes to the end; stopAt beyond the size is clamped', async () => {
+    const f = await file('stop.bin', 600_000, 5);
+    const c = client(tusNode.endpoint, { chunkSize: 100_000, creationWithUpload: false });
+    const part = await c.uploadFile({ path: f.path, stopAt: 250_000 });
+    expect(part.complete).toBe(false);
+    expect(part.offset).toBeGreaterThanOrEqual(250_000);
+    expect(part.offset).toBeLessThan(600_000);
+    const events: UploadEvent[] = [];
+    const rest = await c.resumeUpload({ path: f.path, uploadUrl: part.url, onEvent: (e) => events.push(e) });
+    expect(rest.url).toBe(part.url);
+    expect(events[0]).toEqual({ type: 'resumed', url: part.url, offset: part.offset });
+    expect(await tusNode.sha256(rest.url)).toBe(f.sha);
+    const clamped = await c.uploadFile({ path: f.path, stopAt: 10_000_000 });
+    expect(clamped.complete).toBe(true);
+  });
+
+  it('uploads a zero-byte file', async () => {
+    const path = join(dir, 'empty.txt');
+    await writeFile(path, '');
+    const r = await client(tusNode.endpoint).uploadFile({ path });
+    expect(r).toMatchObject({ complete: true, offset: 0, size: 0 });
+    expect(await tusNode.sha256(r.url)).toBe(await sha256File(path));
+  });
+
+  it('uploads a stream of unknown length with deferred length', async () => {
+    const f = await file('stream.bin', 700_000, 6);
+    const events: UploadEvent[] = [];
+    const r = await client(tusNode.endpoint, { chunkSize: 256 * 1024 }).uploadFile({
+      stream: createReadStream(f.path, { highWaterMark: 50_000 }),
+      onEvent: (e) => events.push(e),
+    });
+    expect(events[0]).toMatchObject({ type: 'created', deferredLength: true });
+    expect(r).toMatchObject({ complete: true, size: 700_000 });
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('uploads a stream whose length is an exact multiple of the chunk size', async () => {
+    const data = Buffer.alloc(200_000, 9);
+    const r = await client(tusNode.endpoint, { chunkSize: 100_000 }).uploadFile({ stream: Readable.from([data]) });
+    expect(r).toMatchObject({ complete: true, size: 200_000 });
+    const c2 = client(tusNode.endpoint);
+    expect((await c2.getUploadInfo(r.url)).length).toBe(200_000);
+  });
+
+  it('404 on a stored URL starts a new upload and emits restarted', async () => {
+    const f = await file('restart.bin', 300_000, 7);
+    const storage = new MemoryUrlStorage();
+    const c = client(tusNode.endpoint, { storeUrl: true, urlStorage: storage, creationWithUpload: false });
+    const first = await c.uploadFile({ path: f.path, stopAt: 100_000, chunkSize: 100_000 });
+    expect((await c.findPreviousUploads({ path: f.path })).map((p) => p.uploadUrl)).toEqual([first.url]);
+    await c.deleteUpload(first.url);
+    const events: UploadEvent[] = [];
+    const r = await c.uploadFile({ path: f.path, onEvent: (e) => events.push(e) });
+    expect(events[0]).toMatchObject({ type: 'restarted', previousUrl: first.url });
+    expect(r.url).not.toBe(first.url);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+    // finished uploads are forgotten, so the next upload of the file is a new one
+    expect(await c.findPreviousUploads({ path: f.path })).toEqual([]);
+  });
+
+  it('resumes automatically from stored URLs by fingerprint', async () => {
+    const f = await file('autoresume.bin', 300_000, 8);
+    const storage = new MemoryUrlStorage();
+    const c = client(tusNode.endpoint, { storeUrl: true, urlStorage: storage, creationWithUpload: false, chunkSize: 100_000 });
+    const first = await c.uploadFile({ path: f.path, stopAt: 100_000 });
+    const events: UploadEvent[] = [];
+    const r = await c.uploadFile({ path: f.path, onEvent: (e) => events.push(e) });
+    expect(r.url).toBe(first.url);
+    expect(events[0]).toMatchObject({ type: 'resumed', offset: 100_000 });
+    expect(r.stats.bytesUploaded).toBe(200_000);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('abort rejects within 100 ms with aborted, and the upload stays resumable', async () => {
+    const f = await file('abort.bin', 8_000_000, 9);
+    const ac = new AbortController();
+    // Slow the upload down with a limiter so it is still running when we abort.
+    const limiter: RateLimiter = {
+      take: (n, signal) =>
+        new Promise((res, rej) => {
+          const onAbort = (): void => (clearTimeout(t), rej(signal?.reason));
+          const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), res()), 20);
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+    };
+    const c = client(tusNode.endpoint, { rateLimiter: limiter, creationWithUpload: false });
+    let url = '';
+    const p = c.uploadFile({ path: f.path, signal: ac.signal, onUploadUrl: (u) => void (url = u) });
+    await new Promise((res) => setTimeout(res, 300));
+    const t0 = performance.now();
+    ac.abort();
+    const err = (await p.catch((e: unknown) => e)) as TusError;
+    const elapsed = performance.now() - t0;
+    expect(err.code).toBe('aborted');
+    expect(elapsed).toBeLessThan(100);
+    expect(url).not.toBe('');
+    const c2 = client(tusNode.endpoint);
+    const before = await c2.getUploadInfo(url);
+    expect(before.complete).toBe(false);
+    const r = await c2.resumeUpload({ path: f.path, uploadUrl: url });
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('awaits the rate limiter with slices of at most 64 KiB', async () => {
+    const f = await file('limited.bin', 500_000, 10);
+    const takes: number[] = [];
+    const c = client(tusNode.endpoint, { rateLimiter: { take: async (n) => void takes.push(n) } });
+    const r = await c.uploadFile({ path: f.path });
+    expect(Math.max(...takes)).toBeLessThanOrEqual(64 * 1024);
+    expect(takes.reduce((a, b) => a + b, 0)).toBe(500_000);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('server info: version, extensions; termination deletes', async () => {
+    const c = client(tusNode.endpoint);
+    const info = await c.getServerInfo();
+    expect(info.version).toBe('1.0.0');
+    expect(info.extensions).toEqual(expect.arrayContaining(['creation', 'creation-with-upload', 'termination']));
+    const id = await c.createDeferredUpload({ note: 'x' });
+    expect((await c.getUploadInfo(id)).deferredLength).toBe(true);
+    await c.deleteUpload(id);
+    await expect(c.getUploadInfo(id)).rejects.toMatchObject({ code: 'not-found' });
+  });
+});
+
+describe('conformance server', () => {
+  it.each(['sha1', 'sha256', 'sha512', 'md5'] as const)('sends %s checksums when asked', async (alg) => {
+    const f = await file(`ck-${alg}.bin`, 300_000, 11);
+    const r = await client(conf.endpoint, { chunkSize: 128 * 1024 }).uploadFile({ path: f.path, checksum: alg });
+    expect(r.checksum).toBe(alg);
+    expect(await conf.sha256(r.url)).toBe(f.sha);
+    const patches = conf.requests.filter((q) => q.url.endsWith(conf.upload(r.url)?.id ?? '?') && q.method === 'PATCH');
+    expect(patches.length).toBeGreaterThan(0);
+    expect(patches.every((q) => q.headers['upload-checksum']?.startsWith(`${alg} `))).toBe(true);
+  });
+
+  it("'auto' picks sha512 here, and none on a server without checksum", async () => {
+    const f = await file('auto.bin', 10_000, 12);
+    expect((await client(conf.endpoint).uploadFile({ path: f.path })).checksum).toBe('sha512');
+    const plain = await startConformanceServer({ extensions: ['creation', 'termination'] });
+    servers.push(plain);
+    const r = await client(plain.endpoint).uploadFile({ path: f.path });
+    expect(r.checksum).toBeUndefined();
+    expect(await plain.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('parallel uploads: partials concatenated into a final upload', async () => {
+    const f = await file('parallel.bin', 1_000_003, 13);
+    const r = await client(conf.endpoint, { chunkSize: 200_000 }).uploadFile({ path: f.path, parallelUploads: 3 });
+    const up = conf.upload(r.url);
+    expect(up?.concat).toBe('final');
+    expect(up?.parts).toHaveLength(3);
+    expect(up?.metadata.filename).toBe('parallel.bin');
+    expect(await conf.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('createPartialUpload + createFinalUpload', async () => {
+    const a = await file('pa.bin', 70_000, 14);
+    const b = await file('pb.bin', 30_000, 15);
+    const c = client(conf.endpoint);
+    const ua = await c.createPartialUpload({ path: a.path });
+    const ub = await c.createPartialUpload({ path: b.path });
+    const fin = await c.createFinalUpload([ua, ub], { filename: 'ab.bin' });
+    expect(conf.upload(fin)?.length).toBe(100_000);
+  });
+
+  it('parses Upload-Expires', async () => {
+    const c = client(conf.endpoint);
+    const url = await c.createDeferredUpload();
+    const info = await c.getUploadInfo(url);
+    expect(info.expires).toBeInstanceOf(Date);
+    expect(info.expires!.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it.each(['relative', 'protocol-relative'] as const)('resolves a %s Location', async (locationStyle) => {
+    const s = await startConformanceServer({ locationStyle });
+    servers.push(s);
+    const f = await file(`loc-${locationStyle}.bin`, 50_000, 16);
+    const r = await client(s.endpoint, { creationWithUpload: false }).uploadFile({ path: f.path });
+    expect(r.url.startsWith(s.origin)).toBe(true);
+    expect(await s.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('works with a Plone-like server: endpoint below a content path, OPTIONS 204, final Location', async () => {
+    const s = await startConformanceServer({
+      basePath: '/plone/folder/@tus-upload',
+      optionsStatus: 204,
+      headStatus: 200,
+      omitTusVersion: true,
+      extensions: ['creation', 'termination'],
+      finalLocation: (id) => `/plone/folder/created-${id}`,
+    });
+    servers.push(s);
+    const f = await file('plone doc.pdf', 300_000, 17);
+    const c = client(s.endpoint, { chunkSize: 100_000 });
+    const info = await c.getServerInfo();
+    expect(info.status).toBe(204);
+    expect(info.version).toBe('1.0.0');
+    const r = await c.uploadFile({ path: f.path });
+    expect(r.resultUrl).toMatch(new RegExp(`^${s.origin}/plone/folder/created-`));
+    expect(await s.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('works with a tuspyserver-like server that requires filename and filetype', async () => {
+    const s = await startConformanceServer({ requireFilenameFiletype: true, dropUnknownMetadata: true });
+    servers.push(s);
+    const f = await file("it's a \"file\" with spaces.dat", 40_000, 18);
+    const r = await client(s.endpoint).uploadFile({ path: f.path, metadata: { extra: 'x' } });
+    expect(s.upload(r.url)?.metadata).toEqual({ filename: "it's a \"file\" with spaces.dat", filetype: 'application/octet-stream' });
+    expect(await s.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('413 before sending anything when Tus-Max-Size is advertised', async () => {
+    const s = await startConformanceServer({ maxSize: 1000 });
+    servers.push(s);
+    const f = await file('big.bin', 5000, 19);
+    const err = (await client(s.endpoint).uploadFile({ path: f.path }).catch((e: unknown) => e)) as TusError;
+    expect(err.code).toBe('too-large');
+    expect(err.message).toMatch(/at most 1000 bytes/);
+    expect(s.requests.filter((q) => q.method !== 'OPTIONS')).toHaveLength(0);
+  });
+
+  it('deleteUpload is a clear error without termination', async () => {
+    const s = await startConformanceServer({ extensions: ['creation'] });
+    servers.push(s);
+    const err = (await client(s.endpoint).deleteUpload(`${s.endpoint}/x`).catch((e: unknown) => e)) as TusError;
+    expect(err.code).toBe('unsupported');
+    expect(err.message).toMatch(/termination/);
+  });
+});
