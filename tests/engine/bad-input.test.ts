@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { TusClient, type TusError, type TusClientOptions } from '../../main/engine/tus';
+import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
+import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
+import { makeTempDir, removeDir, writeRandomFile } from '../helpers/files';
+
+let dir: string;
+let tusNode: TusNodeServer;
+let conf: ConformanceServer;
+let html: Server;
+let htmlUrl: string;
+const clients: TusClient[] = [];
+
+function client(endpoint: string, extra: Partial<TusClientOptions> = {}): TusClient {
+  const c = new TusClient({ endpoint, retryDelay: 5, maxRetries: 0, ...extra });
+  clients.push(c);
+  return c;
+}
+
+async function failure(p: Promise<unknown>): Promise<TusError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!e) throw new Error('expected a failure');
+  return e as TusError;
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir('tusk-bad-');
+  tusNode = await startTusNodeServer();
+  conf = await startConformanceServer();
+  html = createServer((_q, s) => {
+    s.writeHead(200, { 'content-type': 'text/html' });
+    s.end('<html><body>Welcome</body></html>');
+  });
+  await new Promise<void>((r) => html.listen(0, '127.0.0.1', r));
+  htmlUrl = `http://127.0.0.1:${(html.address() as AddressInfo).port}/`;
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await new Promise((r) => html.close(r));
+  await tusNode?.close();
+  await conf?.close();
+  await removeDir(dir);
+});
+
+describe('bad input gets a clear error', () => {
+  it('malformed endpoint', () => {
+    try {
+      new TusClient({ endpoint: 'localhost:1080 files' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as TusError).code).toBe('invalid-url');
+      expect((e as TusError).message).toMatch(/Give a full URL/);
+    }
+  });
+
+  it('unreachable host (connection refused)', async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const port = (s.address() as AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    const err = await failure(client(`http://127.0.0.1:${port}/files`).getServerInfo());
+    expect(err.code).toBe('network');
+    expect(err.message).toMatch(/refused.*Check that the server is running/);
+  });
+
+  it('a server that is not tus', async () => {
+    const path = join(dir, 'x.txt');
+    await writeFile(path, 'x');
+    const err = await failure(client(htmlUrl).uploadFile({ path }));
+    expect(err.code).toBe('not-tus');
+    expect(err.message).toMatch(/Check the endpoint URL/);
+  });
+
+  it('missing file', async () => {
+    const err = await failure(client(tusNode.endpoint).uploadFile({ path: join(dir, 'nope.bin') }));
+    expect(err.code).toBe('source-missing');
+    expect(err.message).toMatch(/File not found.*Check the path/);
+  });
+
+  it('a directory given as a file', async () => {
+    const d = join(dir, 'a-dir');
+    await mkdir(d);
+    const err = await failure(client(tusNode.endpoint).uploadFile({ path: d }));
+    expect(err.code).toBe('invalid-argument');
+    expect(err.message).toMatch(/is a directory.*Give a file path/);
+  });
+
+  it('an unreadable file', async (ctx) => {
+    if (process.getuid?.() === 0) {
+      console.log('skipped "unreadable file": tests run as root, where chmod 000 does not stop reads');
+      ctx.skip();
+    }
+    const path = join(dir, 'secret.bin');
+    await writeFile(path, 'x');
+    await chmod(path, 0o000);
+    const err = await failure(client(tusNode.endpoint).uploadFile({ path }));
+    expect(err.code).toBe('source-unreadable');
+    expect(err.message).toMatch(/permission/);
+  });
+
+  it('a file that changes size mid-upload', async () => {
+    const path = join(dir, 'growing.bin');
+    await writeRandomFile(path, 300_000, 3);
+    let grown = false;
+    const err = await failure(
+      client(tusNode.endpoint, { chunkSize: 100_000, creationWithUpload: false }).uploadFile({
+        path,
+        onChunkComplete: async () => {
+          if (!grown) {
+            grown = true;
+            await appendFile(path, Buffer.alloc(10));
+          }
+        },
+      }),
+    );
+    expect(err.code).toBe('source-changed');
+    expect(err.message).toMatch(/changed during the upload.*upload it again/);
+  });
+
+  it('invalid metadata key', async () => {
+    const path = join(dir, 'md.txt');
+    await writeFile(path, 'x');
+    const err = await failure(client(tusNode.endpoint).uploadFile({ path, metadata: { 'bad key': 'v' } }));
+    expect(err.code).toBe('invalid-argument');
+    expect(err.message).toMatch(/no spaces or commas/);
+  });
+
+  it('unsupported checksum algorithm, before anything is uploaded', async () => {
+    const path = join(dir, 'ck.txt');
+    await writeFile(path, 'x');
+    const before = (await tusNode.uploadIds()).length;
+    const err = await failure(client(tusNode.endpoint).uploadFile({ path, checksum: 'sha256' }));
+    expect(err.code).toBe('unsupported');
+    expect(err.message).toMatch(/sha256.*'auto' or 'none'/);
+    expect((await tusNode.uploadIds()).length).toBe(before);
+  });
+
+  it('parallel uploads without concatenation, with stopAt, or with a stream', async () => {
+    const path = join(dir, 'par.bin');
+    await writeRandomFile(path, 10_000, 4);
+    const noConcat = await failure(client(tusNode.endpoint).uploadFile({ path, parallelUploads: 2 }));
+    expect(noConcat.code).toBe('unsupported');
+    expect(noConcat.message).toMatch(/concatenation/);
+    const withStop = await failure(client(conf.endpoint).uploadFile({ path, parallelUploads: 2, stopAt: 10 }));
+    expect(withStop.code).toBe('invalid-argument');
+    expect(withStop.message).toMatch(/stopAt.*Leave out stopAt/);
+    const { Readable } = await import('node:stream');
+    const stream = await failure(client(conf.endpoint).uploadFile({ stream: Readable.from([Buffer.from('x')]), parallelUploads: 2 }));
+    expect(stream.code).toBe('invalid-argument');
+    expect(stream.message).toMatch(/file path/);
+  });
+
+  it.each([-1, 1.5, Number.NaN])('invalid stopAt %s', async (stopAt) => {
+    const path = join(dir, 'stop.txt');
+    await writeFile(path, 'hello');
+    const err = await failure(client(tusNode.endpoint).uploadFile({ path, stopAt }));
+    expect(err.code).toBe('invalid-argument');
+    expect(err.message).toMatch(/non-negative integer.*whole number/);
+  });
+
+  it('neither or both of path and stream', async () => {
+    const err = await failure(client(tusNode.endpoint).uploadFile({}));
+    expect(err.code).toBe('invalid-argument');
+    expect(err.message).toMatch(/exactly one of path and stream/);
+  });
+
+  it('an upload URL that does not exist (resume, no restart possible for getUploadInfo)', async () => {
+    const err = await failure(client(tusNode.endpoint).getUploadInfo(`${tusNode.endpoint}/does-not-exist`));
+    expect(err.code).toBe('not-found');
+    expect(err.hint).toMatch(/Check the URL/);
+  });
+});
