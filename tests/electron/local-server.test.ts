@@ -35,7 +35,7 @@ async function patch(url: string, offset: number, body: Buffer): Promise<Respons
   return fetch(url, {
     method: 'PATCH',
     headers: { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
-    body,
+    body: new Uint8Array(body),
   });
 }
 
