@@ -162,6 +162,8 @@ export class UploadQueue {
   private suspended = false;
   private closed = false;
   private pumping = false;
+  private closing = false;
+  private recoveryAnnounced = false;
   // Coalesced deltas.
   private seq = 0;
   private readonly dirtyJobs = new Set<string>();
@@ -228,10 +230,6 @@ export class UploadQueue {
     this.secondStart = this.lastTick;
     this.ticker = setInterval(() => this.tick(), 250);
     this.ticker.unref();
-    if (this.recoveryMessages.length > 0) {
-      this.failuresSince = { count: this.failuresSince.count, firstReason: this.recoveryMessages[0] };
-      queueMicrotask(() => this.notify({ kind: 'failures', count: this.recoveryMessages.length, firstReason: this.recoveryMessages[0] }));
-    }
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -264,7 +262,9 @@ export class UploadQueue {
 
   /** Stops running uploads (they stay resumable) and stops the timers. The store is closed by the engine. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    // Set first: a stopped job's cleanup calls pump(), which must not start anything now.
+    this.closing = true;
     await this.stopRunning('close');
     this.closed = true;
     clearInterval(this.ticker);
@@ -777,6 +777,17 @@ export class UploadQueue {
 
   onNotification(listener: (n: EngineNotification) => void): () => void {
     this.notificationListeners.add(listener);
+    // State that could not be restored is told to the first listener (the shell subscribes right after creating
+    // the engine), so it is never silent.
+    if (this.recoveryMessages.length > 0 && !this.recoveryAnnounced) {
+      this.recoveryAnnounced = true;
+      const n: EngineNotification = {
+        kind: 'failures',
+        count: this.recoveryMessages.length,
+        firstReason: `Some saved queue state could not be read: ${this.recoveryMessages[0]}`,
+      };
+      queueMicrotask(() => listener(n));
+    }
     return () => this.notificationListeners.delete(listener);
   }
 
@@ -785,7 +796,7 @@ export class UploadQueue {
   // ------------------------------------------------------------------------------------------------------------
 
   private pump(): void {
-    if (this.closed || this.suspended || this.held || this.pumping) return;
+    if (this.closed || this.closing || this.suspended || this.held || this.pumping) return;
     this.pumping = true;
     try {
       if (this.pendingDirty) {

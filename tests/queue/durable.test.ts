@@ -1,0 +1,119 @@
+/** Durable state across restarts: resume on the same upload, changed/missing sources, expired uploads, corrupt state. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appendFile, readdir, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Engine, EngineNotification } from '../../main/engine/engine-types';
+import { startTusNodeServer, uploadIdOf, type TusNodeServer } from '../servers/tus-node';
+import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { queueOf, startEngine, waitFor, waitJobsDone } from './helpers';
+
+let server: TusNodeServer;
+let dir: string;
+let engine: Engine | undefined;
+
+beforeEach(async () => {
+  server = await startTusNodeServer();
+  dir = await makeTempDir('tusk-queue-durable-');
+});
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  await server.close();
+  await removeDir(dir);
+});
+
+/** Starts an upload slowly, lets it send some bytes, and closes the engine (resumable). Returns the job id and URL. */
+async function partialUpload(file: string, size: number): Promise<{ id: string; url: string; state: string }> {
+  await writeRandomFile(file, size, 99);
+  const state = join(dir, 'state');
+  const { engine: e } = await startEngine(state, server.endpoint, { settings: { bandwidthLimit: 400_000 } });
+  const q = queueOf(e);
+  const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+  await waitFor('progress', () => (q.job(id)!.offset > 200_000 ? true : undefined));
+  const url = q.job(id)!.uploadUrl!;
+  await e.close();
+  return { id, url, state };
+}
+
+describe('durable state', () => {
+  it('continues after a restart on the same server upload', async () => {
+    const file = join(dir, 'a.bin');
+    const { id, url, state } = await partialUpload(file, 1_200_000);
+    const { engine: e } = await startEngine(state, server.endpoint);
+    engine = e;
+    const [job] = await waitJobsDone(e, [id]);
+    expect(job.status).toBe('completed');
+    expect(job.uploadUrl).toBe(url);
+    expect(await server.sha256(url)).toBe(await sha256File(file));
+    expect(await server.uploadIds()).toHaveLength(1);
+    const log = (await e.api.getJobDetails(id)).attemptLog.map((l) => l.kind);
+    expect(log).toContain('resumed');
+  });
+
+  it('restarts as a new upload when the source changed between runs, and says so', async () => {
+    const file = join(dir, 'b.bin');
+    const { id, url, state } = await partialUpload(file, 1_000_000);
+    await appendFile(file, Buffer.alloc(1000, 7));
+    const { engine: e } = await startEngine(state, server.endpoint);
+    engine = e;
+    const [job] = await waitJobsDone(e, [id]);
+    expect(job.status).toBe('completed');
+    expect(job.sourceChanged).toBe(true);
+    expect(job.notice).toMatch(/changed/);
+    expect(job.size).toBe(1_001_000);
+    expect(job.uploadUrl).not.toBe(url);
+    expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(file));
+    // The old partial upload was removed on the server (termination supported).
+    expect(await server.uploadIds()).toEqual([uploadIdOf(job.uploadUrl!)]);
+  });
+
+  it('fails a job whose source is missing after a restart, with the reason', async () => {
+    const file = join(dir, 'c.bin');
+    const { id, state } = await partialUpload(file, 1_000_000);
+    await unlink(file);
+    const { engine: e } = await startEngine(state, server.endpoint);
+    engine = e;
+    const notes: EngineNotification[] = [];
+    e.onNotification((n) => notes.push(n));
+    const [job] = await waitJobsDone(e, [id]);
+    expect(job.status).toBe('failed');
+    expect(job.lastError?.code).toBe('source-missing');
+    expect(job.lastError?.message).toContain(file);
+    await waitFor('a failures notification', () => notes.find((n) => n.kind === 'failures'));
+  });
+
+  it('starts again when the server forgot the upload (expired)', async () => {
+    const file = join(dir, 'd.bin');
+    const { id, url, state } = await partialUpload(file, 1_000_000);
+    const upId = uploadIdOf(url);
+    await rm(join(server.dir, upId), { force: true });
+    await rm(join(server.dir, `${upId}.json`), { force: true });
+    const { engine: e } = await startEngine(state, server.endpoint);
+    engine = e;
+    const [job] = await waitJobsDone(e, [id]);
+    expect(job.status).toBe('completed');
+    expect(job.uploadUrl).not.toBe(url);
+    expect(job.notice).toMatch(/again from the start/);
+    expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(file));
+  });
+
+  it('surfaces corrupt state instead of hiding it', async () => {
+    const file = join(dir, 'e.bin');
+    const { id, state } = await partialUpload(file, 600_000);
+    const names = await readdir(state);
+    const journal = names.find((n) => n.startsWith('journal'));
+    expect(journal, `state dir holds ${names.join(', ')}`).toBeTruthy();
+    await appendFile(join(state, journal!), '{"this is": not json\n');
+    const { engine: e } = await startEngine(state, server.endpoint);
+    engine = e;
+    const notes: EngineNotification[] = [];
+    e.onNotification((n) => notes.push(n));
+    const q = queueOf(e);
+    expect(q.recoveryMessages.length).toBeGreaterThan(0);
+    expect(q.recoveryMessages.join(' ')).toMatch(/journal/);
+    await waitFor('a notification about the damage', () => notes.find((n) => n.kind === 'failures'));
+    // The readable part of the state still works.
+    const [job] = await waitJobsDone(e, [id]);
+    expect(job.status).toBe('completed');
+  });
+});
