@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import { FileUrlStorage } from '../engine/tus/url-storage';
+import type { ChecksumOption, TusClientOptions, UploadFileOptions } from '../engine/tus/types';
+
+/** A mistake in how the command was called (exit code 2). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  t: 1000 ** 4,
+  tb: 1000 ** 4,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/** Parses a byte count: `1048576`, `8MiB`, `1.5 GB`, `512k`. Throws a UsageError that shows valid forms. */
+export function parseSize(text: string, what = 'size'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined)
+    throw new UsageError(`Invalid ${what} "${text}": use a number of bytes or a unit such as 8MiB, 512KiB, 1GB.`);
+  const n = Math.round(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`Invalid ${what} "${text}": too large.`);
+  return n;
+}
+
+/** Parses `Name: value` into a header pair. */
+export function parseHeader(text: string): [string, string] {
+  const i = text.indexOf(':');
+  const name = i > 0 ? text.slice(0, i).trim() : '';
+  if (!name || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw new UsageError(`Invalid header "${text}": use --header 'Name: value', for example --header 'Authorization: Bearer abc'.`);
+  return [name, text.slice(i + 1).trim()];
+}
+
+/** Parses `key=value` metadata (the value may contain `=`). */
+export function parseMetadataPair(text: string): [string, string] {
+  const i = text.indexOf('=');
+  const key = i > 0 ? text.slice(0, i) : '';
+  if (!key || /[\s,]/.test(key))
+    throw new UsageError(`Invalid metadata "${text}": use --metadata key=value with a key without spaces or commas.`);
+  return [key, text.slice(i + 1)];
+}
+
+/** Parses a non-negative number of seconds. */
+export function parseSeconds(text: string, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`Invalid ${what} "${text}": give a number of seconds, such as 1 or 0.5.`);
+  return n;
+}
+
+/** Parses a non-negative whole number. */
+export function parseCount(text: string, what: string, min = 0): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || n < min) throw new UsageError(`Invalid ${what} "${text}": give a whole number${min ? ` ≥ ${min}` : ''}.`);
+  return n;
+}
+
+const CHECKSUMS = ['none', 'auto', 'sha1', 'sha256', 'sha512', 'md5'];
+
+/** The transfer flags shared by `upload` and `resume` (as commander hands them over: strings). */
+export interface TransferFlags {
+  chunkSize?: string;
+  checksum?: string;
+  parallel?: string;
+  header?: string[];
+  metadata?: string[];
+  stopAt?: string;
+  retries?: string;
+  retryDelay?: string;
+  timeout?: string;
+  insecure?: boolean;
+  stateDir?: string;
+}
+
+/** Maps CLI flags to `TusClientOptions` (seconds → ms, sizes parsed, state dir → file URL storage). */
+export function transferOptionsFrom(opts: TransferFlags, endpoint: string): TusClientOptions {
+  const headers: Record<string, string> = {};
+  for (const h of opts.header ?? []) {
+    const [k, v] = parseHeader(h);
+    headers[k] = v;
+  }
+  if (opts.checksum !== undefined && !CHECKSUMS.includes(opts.checksum))
+    throw new UsageError(`Invalid --checksum "${opts.checksum}": use one of ${CHECKSUMS.join(', ')}.`);
+  const out: TusClientOptions = { endpoint, headers };
+  if (opts.chunkSize !== undefined) {
+    out.chunkSize = parseSize(opts.chunkSize, '--chunk-size');
+    if (out.chunkSize <= 0) throw new UsageError('Invalid --chunk-size: it must be more than 0 bytes.');
+  }
+  if (opts.checksum !== undefined) out.checksum = opts.checksum as ChecksumOption;
+  if (opts.retries !== undefined) out.maxRetries = parseCount(opts.retries, '--retries');
+  if (opts.retryDelay !== undefined) out.retryDelay = parseSeconds(opts.retryDelay, '--retry-delay') * 1000;
+  if (opts.timeout !== undefined) {
+    out.timeout = parseSeconds(opts.timeout, '--timeout') * 1000;
+    if (out.timeout <= 0) throw new UsageError('Invalid --timeout: it must be more than 0 seconds.');
+  }
+  if (opts.insecure) out.verifyTls = false;
+  if (opts.stateDir) {
+    out.storeUrl = true;
+    out.urlStorage = new FileUrlStorage(join(opts.stateDir, 'urls.json'));
+  }
+  return out;
+}
+
+/** The per-upload part of the flags: metadata, stop-at, parallel parts. */
+export function uploadOptionsFrom(opts: TransferFlags): Pick<UploadFileOptions, 'metadata' | 'stopAt' | 'parallelUploads'> {
+  const metadata: Record<string, string> = {};
+  for (const m of opts.metadata ?? []) {
+    const [k, v] = parseMetadataPair(m);
+    metadata[k] = v;
+  }
+  return {
+    metadata,
+    stopAt: opts.stopAt !== undefined ? parseSize(opts.stopAt, '--stop-at') : undefined,
+    parallelUploads: opts.parallel !== undefined ? parseCount(opts.parallel, '--parallel', 1) : undefined,
+  };
+}
+
+/** Commander collector for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
