@@ -49,7 +49,7 @@ export interface SnapshotContent {
 }
 
 /** Lines per chunk: a chunk of jobs serializes in a few milliseconds, which bounds how long the event loop waits. */
-const CHUNK_RECORDS = 1000;
+const CHUNK_RECORDS = 250;
 
 /**
  * Writes `content` as `<dir>/snapshot.jsonl` atomically. Returns its size in bytes. On failure the old snapshot is

@@ -274,7 +274,7 @@ class JournalStoreImpl implements JournalStore {
   }
 
   compact(): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`The store for ${this.dir} is closed; it cannot be compacted.`));
+    if (this.closed || this.closing) return Promise.reject(new Error(`The store for ${this.dir} is closed; it cannot be compacted.`));
     if (!this.compaction) {
       this.compaction = this.runCompaction().finally(() => {
         this.compaction = undefined;
@@ -439,7 +439,7 @@ class JournalStoreImpl implements JournalStore {
   }
 
   private maybeAutoCompact(): void {
-    if (this.compaction || this.closed) return;
+    if (this.compaction || this.closed || this.closing) return;
     const threshold = this.compactThreshold();
     // After a failed compaction wait for the journal to grow by half a threshold before trying again.
     if (this.journalSize > threshold && this.journalSize > this.compactFailedAt + threshold / 2) {
