@@ -1,0 +1,102 @@
+/**
+ * Uploads one file with one client and prints one JSON line with the figures, so each client's RSS and event loop
+ * are its own. Usage: client-child.ts <tusk|tus-js-client|node-raw> <endpoint> <file> <chunkSize|Infinity> <none|sha256>
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/** What a client child reports. */
+export interface ClientChildResult {
+  ok: boolean;
+  error?: string;
+  bytes: number;
+  ms: number;
+  /** Peak resident set size in bytes during the upload, sampled every 20 ms. */
+  peakRss: number;
+  /** The OS's maximum RSS of the whole process life (startup and module loading included), bytes. */
+  maxRssOs: number;
+  /** Event-loop delay p99 during the upload, ms. */
+  loopP99Ms: number;
+  loopMaxMs: number;
+}
+
+const [client, endpoint, file, chunkArg, checksumArg] = process.argv.slice(2);
+if (!client || !endpoint || !file || !chunkArg || !checksumArg) {
+  process.stderr.write('usage: client-child.ts <tusk|tus-js-client|node-raw> <endpoint> <file> <chunkSize|Infinity> <none|sha256>\n');
+  process.exit(2);
+}
+const chunkSize = chunkArg === 'Infinity' ? Infinity : Number(chunkArg);
+const size = statSync(file).size;
+
+async function uploadTusk(): Promise<void> {
+  const { TusClient } = await import('../main/engine/tus/client');
+  const c = new TusClient({ endpoint: endpoint!, chunkSize, checksum: checksumArg === 'sha256' ? 'sha256' : false, maxRetries: 0 });
+  try {
+    const r = await c.uploadFile({ path: file! });
+    if (!r.complete || r.offset !== size) throw new Error(`Tusk finished at offset ${r.offset} of ${size}`);
+  } finally {
+    await c.close();
+  }
+}
+
+async function uploadTusJs(): Promise<void> {
+  const tus = await import('tus-js-client');
+  await new Promise<void>((resolve, reject) => {
+    const up = new tus.Upload(createReadStream(file!), {
+      endpoint: endpoint!,
+      chunkSize,
+      retryDelays: [],
+      metadata: { filename: 'bench.bin' },
+      onError: reject,
+      onSuccess: () => resolve(),
+    });
+    up.start();
+  });
+}
+
+/** A single PATCH piping a ReadStream (the fallback when curl is absent). */
+async function uploadNodeRaw(): Promise<void> {
+  const created = await fetch(endpoint!, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size) } });
+  const url = new URL(created.headers.get('location') ?? '', endpoint).href;
+  await new Promise<void>((resolve, reject) => {
+    const req = request(url, {
+      method: 'PATCH',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(size) },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      if (res.statusCode === 204) resolve();
+      else reject(new Error(`PATCH answered ${res.statusCode}`));
+    });
+    req.on('error', reject);
+    createReadStream(file!, { highWaterMark: 1 << 20 }).pipe(req);
+  });
+}
+
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 20);
+const loop = monitorEventLoopDelay({ resolution: 10 });
+const result: ClientChildResult = { ok: false, bytes: size, ms: 0, peakRss: 0, maxRssOs: 0, loopP99Ms: 0, loopMaxMs: 0 };
+loop.enable();
+const t0 = performance.now();
+try {
+  if (client === 'tusk') await uploadTusk();
+  else if (client === 'tus-js-client') await uploadTusJs();
+  else if (client === 'node-raw') await uploadNodeRaw();
+  else throw new Error(`unknown client "${client}"`);
+  result.ok = true;
+} catch (err) {
+  result.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+result.ms = performance.now() - t0;
+loop.disable();
+clearInterval(sampler);
+result.peakRss = Math.max(peakRss, process.memoryUsage.rss());
+result.maxRssOs = process.resourceUsage().maxRSS * 1024;
+result.loopP99Ms = loop.percentile(99) / 1e6;
+result.loopMaxMs = loop.max / 1e6;
+process.stdout.write(JSON.stringify(result) + '\n');
+process.exit(0);

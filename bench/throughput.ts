@@ -1,0 +1,320 @@
+/**
+ * Throughput benchmark (`npm run bench:throughput`): uploads one generated file over loopback to a discard-only tus
+ * server (plain and sha256-verifying) and to @tus/server's FileStore, with Tusk's engine, tus-js-client 4 and a raw
+ * single PATCH (curl, or a Node ReadStream pipe when curl is missing), at 1 MiB, 8 MiB and whole-file chunks, with
+ * and without sha256. Prints a table, the ratios and PASS/FAIL against the design's targets, and writes
+ * `bench/out/throughput.json`.
+ *
+ * Options: `--size 256MiB` (or env BENCH_SIZE; default 1GiB), `--repeat N` (median of N runs per case, default 1),
+ * `--skip-tusnode` (only the discard server).
+ *
+ * Servers and every client run in their own processes so each client's RSS and event loop are its own.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, webcrypto } from 'node:crypto';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { makeTempDir, removeDir, writeRandomFile } from '../tests/helpers/files';
+import type { ClientChildResult } from './client-child';
+
+const MiB = 1024 * 1024;
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+
+/** Parses `1GiB`, `256MiB`, `512m`, `1g`, `1048576`. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$/i.exec(text);
+  if (!m) throw new Error(`Cannot read size "${text}": use for example 256MiB, 1GiB or a byte count.`);
+  const unit = (m[2] ?? 'b').toLowerCase()[0];
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? MiB : unit === 'g' ? 1024 * MiB : 1;
+  return Math.round(Number(m[1]) * mult);
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+type Client = 'tusk' | 'tus-js-client' | 'curl' | 'node-raw';
+type ServerKey = 'discard' | 'discardSha256' | 'tusNode';
+
+interface CaseResult {
+  server: ServerKey;
+  client: Client;
+  chunk: number;
+  checksum: 'none' | 'sha256';
+  ok: boolean;
+  error?: string;
+  mibPerS: number;
+  peakRss?: number;
+  maxRssOs?: number;
+  loopP99Ms?: number;
+  loopMaxMs?: number;
+}
+
+const fmtChunk = (c: number): string => (c === Infinity ? 'whole' : `${c / MiB} MiB`);
+const fmtMiB = (b: number | undefined): string => (b === undefined ? '' : `${(b / MiB).toFixed(0)} MiB`);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
+
+/** Streams `total` bytes through node:crypto in 8 MiB pieces; bytes/s. */
+function hashRate(algorithm: string, total: number): number {
+  const buf = Buffer.alloc(8 * MiB, 0x5a);
+  const h = createHash(algorithm);
+  const t0 = performance.now();
+  for (let done = 0; done < total; done += buf.length) h.update(buf);
+  h.digest();
+  return total / ((performance.now() - t0) / 1000);
+}
+
+/** WebCrypto digest of 8 MiB chunks one after the other (how an engine hashes chunks off the event loop); bytes/s. */
+async function webCryptoRate(total: number): Promise<number> {
+  const buf = new Uint8Array(8 * MiB).fill(0x5a);
+  const t0 = performance.now();
+  for (let done = 0; done < total; done += buf.length) await webcrypto.subtle.digest('SHA-256', buf);
+  return total / ((performance.now() - t0) / 1000);
+}
+
+function runChild(args: string[]): Promise<ClientChildResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'client-child.ts'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolvePromise(JSON.parse(line) as ClientChildResult);
+      } catch {
+        reject(new Error(`client child exited with ${code} and printed: ${out.slice(0, 500)}`));
+      }
+    });
+  });
+}
+
+async function runCurl(endpoint: string, file: string, size: number): Promise<{ ok: boolean; ms: number; error?: string }> {
+  const created = await fetch(endpoint, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size) } });
+  const url = new URL(created.headers.get('location') ?? '', endpoint).href;
+  return new Promise((resolvePromise) => {
+    const child = spawn(
+      'curl',
+      [
+        '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', '-X', 'PATCH', '-T', file,
+        '-H', 'Tus-Resumable: 1.0.0', '-H', 'Upload-Offset: 0', '-H', 'Content-Type: application/offset+octet-stream', '-H', 'Expect:',
+        url,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', () => {
+      const [status, seconds] = out.trim().split(' ');
+      if (status !== '204') resolvePromise({ ok: false, ms: 0, error: `curl: status ${status} ${err.trim()}` });
+      else resolvePromise({ ok: true, ms: Number(seconds) * 1000 });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const size = parseSize(argValue('--size') ?? process.env.BENCH_SIZE ?? '1GiB');
+  const repeat = Math.max(1, Number(argValue('--repeat') ?? 1));
+  const skipTusNode = process.argv.includes('--skip-tusnode');
+  const hasCurl = spawnSync('curl', ['--version']).status === 0;
+  const rawClient: Client = hasCurl ? 'curl' : 'node-raw';
+
+  let tuskAvailable = true;
+  let tuskSkipReason = '';
+  try {
+    const mod = (await import('../main/engine/tus/client')) as { TusClient?: unknown };
+    if (typeof mod.TusClient !== 'function') throw new Error('main/engine/tus/client does not export TusClient');
+  } catch (err) {
+    tuskAvailable = false;
+    tuskSkipReason = err instanceof Error ? err.message : String(err);
+  }
+
+  const machine = {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    node: process.version,
+    curl: hasCurl ? (spawnSync('curl', ['--version']).stdout.toString().split('\n')[0] ?? '') : 'absent',
+  };
+  console.log(`Throughput benchmark: ${fmtMiB(size)} file, loopback, median of ${repeat} run(s)`);
+  console.log(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memory} RAM, node ${machine.node}`);
+  const loadBefore = loadavg()[0] ?? 0;
+  if (loadBefore > machine.nproc * 0.5) {
+    console.log(`WARNING: load average ${loadBefore.toFixed(1)} on ${machine.nproc} CPUs: other work is running, figures will be low and noisy`);
+  }
+  if (!hasCurl) console.log('curl not found: the raw baseline is a Node http.request piping a ReadStream (labelled node-raw)');
+  if (!tuskAvailable) console.log(`Tusk: skipped (${tuskSkipReason})`);
+
+  const hashBytes = Math.min(size, 512 * MiB);
+  const hash = {
+    sha256: hashRate('sha256', hashBytes),
+    sha1: hashRate('sha1', hashBytes),
+    webcryptoSha256: await webCryptoRate(Math.min(size, 256 * MiB)),
+  };
+  console.log(
+    `hash rates (node:crypto, 8 MiB updates): sha256 ${(hash.sha256 / MiB).toFixed(0)} MiB/s, sha1 ${(hash.sha1 / MiB).toFixed(0)} MiB/s; ` +
+      `WebCrypto sha256 of 8 MiB chunks: ${(hash.webcryptoSha256 / MiB).toFixed(0)} MiB/s`,
+  );
+
+  const dir = await makeTempDir('tusk-bench-');
+  const file = join(dir, 'bench.bin');
+  const t0 = performance.now();
+  await writeRandomFile(file, size, 1);
+  console.log(`generated ${file} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const servers = spawn(process.execPath, ['--import', 'tsx', join(here, 'servers-child.ts')], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const endpoints = await new Promise<Record<ServerKey, string> & { tusNodeDir: string }>((resolvePromise, reject) => {
+    const rl = createInterface({ input: servers.stdout });
+    rl.once('line', (line) => resolvePromise(JSON.parse(line) as Record<ServerKey, string> & { tusNodeDir: string }));
+    servers.once('exit', (code) => reject(new Error(`server process exited early with ${code}`)));
+  });
+
+  const results: CaseResult[] = [];
+  const cleanTusNode = async (): Promise<void> => {
+    for (const name of await readdir(endpoints.tusNodeDir)) await rm(join(endpoints.tusNodeDir, name), { force: true });
+  };
+
+  const runCase = async (server: ServerKey, client: Client, chunk: number, checksum: 'none' | 'sha256'): Promise<void> => {
+    const runs: Array<{ ok: boolean; ms: number; error?: string; child?: ClientChildResult }> = [];
+    for (let i = 0; i < repeat; i++) {
+      if (client === 'curl') runs.push(await runCurl(endpoints[server], file, size));
+      else {
+        const child = await runChild([client, endpoints[server], file, String(chunk), checksum]);
+        runs.push({ ok: child.ok, ms: child.ms, error: child.error, child });
+      }
+      if (server === 'tusNode') await cleanTusNode();
+    }
+    const failed = runs.find((r) => !r.ok);
+    const ms = median(runs.map((r) => r.ms));
+    const children = runs.map((r) => r.child).filter((c): c is ClientChildResult => c !== undefined);
+    const r: CaseResult = {
+      server,
+      client,
+      chunk,
+      checksum,
+      ok: !failed,
+      ...(failed?.error ? { error: failed.error } : {}),
+      mibPerS: failed ? 0 : size / MiB / (ms / 1000),
+      ...(children.length
+        ? {
+            peakRss: Math.max(...children.map((c) => c.peakRss)),
+            maxRssOs: Math.max(...children.map((c) => c.maxRssOs)),
+            loopP99Ms: Math.max(...children.map((c) => c.loopP99Ms)),
+            loopMaxMs: Math.max(...children.map((c) => c.loopMaxMs)),
+          }
+        : {}),
+    };
+    results.push(r);
+    console.log(
+      `  ${server.padEnd(13)} ${checksum.padEnd(6)} ${fmtChunk(chunk).padEnd(7)} ${client.padEnd(13)} ` +
+        (r.ok ? `${r.mibPerS.toFixed(0).padStart(6)} MiB/s` : `FAILED: ${r.error}`) +
+        (client === 'tusk' && r.ok ? `  rss ${fmtMiB(r.peakRss)} (os max ${fmtMiB(r.maxRssOs)}), loop p99 ${r.loopP99Ms?.toFixed(1)} ms` : ''),
+    );
+  };
+
+  const chunks = [MiB, 8 * MiB, Infinity];
+  try {
+    for (const server of ['discard', ...(skipTusNode ? [] : ['tusNode'])] as ServerKey[]) {
+      await runCase(server, rawClient, Infinity, 'none');
+      for (const chunk of chunks) {
+        if (tuskAvailable) await runCase(server, 'tusk', chunk, 'none');
+        await runCase(server, 'tus-js-client', chunk, 'none');
+      }
+    }
+    if (tuskAvailable) for (const chunk of chunks) await runCase('discardSha256', 'tusk', chunk, 'sha256');
+  } finally {
+    servers.stdin.end();
+    await removeDir(dir);
+  }
+
+  // ---- table and targets ----
+  const find = (server: ServerKey, client: Client, chunk: number, checksum: 'none' | 'sha256' = 'none'): CaseResult | undefined =>
+    results.find((r) => r.server === server && r.client === client && r.chunk === chunk && r.checksum === checksum && r.ok);
+  const lines: string[] = [];
+  lines.push(`| server | checksum | chunk | client | MiB/s | Tusk/raw | Tusk/tus-js-client | Tusk peak RSS | Tusk loop p99 |`);
+  lines.push(`|---|---|---|---|---:|---:|---:|---:|---:|`);
+  for (const r of results) {
+    const raw = find(r.server === 'discardSha256' ? 'discard' : r.server, rawClient, Infinity);
+    const js = find(r.server, 'tus-js-client', r.chunk);
+    const tusk = r.client === 'tusk';
+    lines.push(
+      `| ${r.server} | ${r.checksum} | ${fmtChunk(r.chunk)} | ${r.client} | ${r.ok ? r.mibPerS.toFixed(0) : 'FAILED'} | ` +
+        `${tusk && raw && r.ok ? (r.mibPerS / raw.mibPerS).toFixed(2) : ''} | ${tusk && js && r.ok ? (r.mibPerS / js.mibPerS).toFixed(2) : ''} | ` +
+        `${tusk ? fmtMiB(r.maxRssOs) : ''} | ${tusk && r.loopP99Ms !== undefined ? r.loopP99Ms.toFixed(1) + ' ms' : ''} |`,
+    );
+  }
+  console.log('\n' + lines.join('\n'));
+
+  const targets: Array<{ target: string; measured: string; pass: boolean | null }> = [];
+  const raw = find('discard', rawClient, Infinity);
+  if (!tuskAvailable) {
+    targets.push({ target: 'all Tusk targets', measured: `skipped: ${tuskSkipReason}`, pass: null });
+  } else {
+    for (const chunk of [8 * MiB, Infinity]) {
+      const t = find('discard', 'tusk', chunk);
+      const ratio = t && raw ? t.mibPerS / raw.mibPerS : 0;
+      targets.push({ target: `discard, ${fmtChunk(chunk)} chunks: Tusk ≥ 0.90× raw`, measured: `${ratio.toFixed(2)}×`, pass: ratio >= 0.9 });
+    }
+    const t1 = find('discard', 'tusk', MiB);
+    const j1 = find('discard', 'tus-js-client', MiB);
+    const r1 = t1 && j1 ? t1.mibPerS / j1.mibPerS : 0;
+    targets.push({ target: 'discard, 1 MiB chunks: Tusk ≥ 2.5× tus-js-client', measured: `${r1.toFixed(2)}×`, pass: r1 >= 2.5 });
+    const bound = Math.min(hash.sha256, (raw?.mibPerS ?? 0) * MiB) / MiB;
+    for (const chunk of [8 * MiB, Infinity]) {
+      const t = find('discardSha256', 'tusk', chunk, 'sha256');
+      const ratio = t ? t.mibPerS / bound : 0;
+      targets.push({
+        target: `sha256, ${fmtChunk(chunk)} chunks: Tusk ≥ 0.75× min(hash ${(hash.sha256 / MiB).toFixed(0)}, raw ${(raw?.mibPerS ?? 0).toFixed(0)} MiB/s)`,
+        measured: `${ratio.toFixed(2)}× (${t?.mibPerS.toFixed(0) ?? 'failed'} MiB/s)`,
+        pass: ratio >= 0.75,
+      });
+    }
+    const tuskRuns = results.filter((r) => r.client === 'tusk' && r.ok);
+    const peak = Math.max(0, ...tuskRuns.map((r) => r.maxRssOs ?? 0));
+    const peakDuring = Math.max(0, ...tuskRuns.map((r) => r.peakRss ?? 0));
+    targets.push({ target: 'Tusk peak RSS ≤ 150 MiB', measured: `${fmtMiB(peak)} (during uploads ${fmtMiB(peakDuring)})`, pass: peak <= 150 * MiB });
+    const p99 = Math.max(0, ...tuskRuns.map((r) => r.loopP99Ms ?? 0));
+    targets.push({ target: 'Tusk event-loop p99 ≤ 20 ms', measured: `${p99.toFixed(1)} ms`, pass: p99 <= 20 });
+    const failedRuns = results.filter((r) => !r.ok);
+    if (failedRuns.length) targets.push({ target: 'every upload succeeds', measured: `${failedRuns.length} failed`, pass: false });
+  }
+  const loadAfter = loadavg()[0] ?? 0;
+  console.log(`\nload average (1 min): ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${machine.nproc} CPUs`);
+  console.log('\nTargets:');
+  for (const t of targets) console.log(`  ${t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${t.target}: ${t.measured}`);
+
+  const outDir = join(here, 'out');
+  await mkdir(outDir, { recursive: true });
+  await writeFile(
+    join(outDir, 'throughput.json'),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        size,
+        repeat,
+        machine,
+        loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
+        hashRates: hash,
+        rawClient,
+        tusk: tuskAvailable ? 'measured' : `skipped: ${tuskSkipReason}`,
+        results: results.map((r) => ({ ...r, chunk: r.chunk === Infinity ? 'whole' : r.chunk })),
+        targets,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`\nwrote ${join(outDir, 'throughput.json')}`);
+}
+
+await main();
