@@ -50,6 +50,9 @@ export class TokenBucketLimiter implements RateLimiter {
     this.refill();
     this.rate = Math.max(0, bytesPerSecond);
     this.tokens = Math.min(this.tokens, this.capacity());
+    // A wait planned at the old rate may be far too long (or short) now.
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.schedule(0);
   }
 
