@@ -342,7 +342,8 @@ export class Uploader {
     if (this.init.fingerprint) await this.ctx.urlStorage?.set(this.init.fingerprint, this.url);
     const offset = withBody && res.headers['upload-offset'] !== undefined ? parseOffset(res.headers['upload-offset'], 'POST', endpoint) : 0;
     this.serverOffset = 0;
-    this.afterAck(offset, len, res.headers);
+    // The creation answer's Location is the upload itself, never a result URL.
+    this.afterAck(offset, len, {});
   }
 
   /** Acknowledged bytes: stats, events, the final Location. */
@@ -354,7 +355,10 @@ export class Uploader {
       this.chunks++;
       this.init.onChunkComplete?.(offset, this.init.source.size);
     }
-    if (this.isComplete && headers['location'] && this.url) this.resultUrl = resolveLocation(headers['location'], this.url);
+    if (this.isComplete && headers['location'] && this.url) {
+      const loc = resolveLocation(headers['location'], this.url);
+      if (loc !== this.url) this.resultUrl = loc;
+    }
     if (this.isComplete && this.init.fingerprint) void this.ctx.urlStorage?.remove(this.init.fingerprint).catch(() => undefined);
   }
 
