@@ -79,6 +79,8 @@ export interface TuskEvents {
   'settings:changed': Settings;
   /** A message to show briefly (e.g. "3 files added", "Network is back, resuming"). */
   toast: { level: 'info' | 'warning' | 'error'; message: string };
+  /** The native application menu asks the window to show a view (Settings… is Ctrl/Cmd+,). */
+  'menu:open-view': { view: 'queue' | 'history' | 'servers' | 'settings' };
 }
 export type EventName = keyof TuskEvents;
 
