@@ -53,6 +53,7 @@ const GRANT_ALL = E2E && process.env.TUSK_E2E_GRANT_ALL === '1';
 // `electron <app>` (development, tests) puts the app path in argv[1]; a packaged app does not.
 const SKIP_LEADING = process.defaultApp ? 2 : 1;
 const ICON = join(__dirname, 'icon.png');
+const TRAY_ICON = join(__dirname, 'tray.png');
 
 const log = (message: string) => console.log(`[tusk] ${message}`);
 
@@ -207,7 +208,7 @@ async function start(setOpenPaths: (fn: (paths: string[]) => void) => void, pend
   };
   setOpenPaths((paths) => void addPaths(paths, 'Finder'));
 
-  const tray = new TrayController(ICON, {
+  const tray = new TrayController(TRAY_ICON, {
     show: showWindow,
     pauseAll: () => void engine.api.pause({ kind: 'all' }),
     resumeAll: () => void engine.api.resume({ kind: 'all' }),
