@@ -30,7 +30,7 @@ export { JOURNAL_FILE, SNAPSHOT_FILE } from './files';
 export interface StoreOptions {
   /** Clock (epoch ms), for tests. */
   now?: () => number;
-  /** Compact when the journal grows past this many bytes. Default: 4 × the snapshot, at least 4 MiB, at most 64 MiB. */
+  /** Compact when the journal grows past this many bytes. Default: 4 × the snapshot, at least 4 MiB, at most 32 MiB (bounds the replay at open). */
   compactAfterBytes?: number;
   /** How long changes wait in memory before a group write. Default 50 ms. */
   flushIntervalMs?: number;
@@ -63,6 +63,15 @@ const MAX_RETRY_MS = 30_000;
 
 function jsonClone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Deep copy of plain JSON data (what the state holds): several times faster than structuredClone. */
+function cloneJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = cloneJson((value as Record<string, unknown>)[key]);
+  return out as T;
 }
 
 function requireId(value: unknown, method: string): string {
@@ -159,10 +168,10 @@ class JournalStoreImpl implements JournalStore {
     const { state } = result;
     // The caller gets its own objects: the queue may mutate them without touching what the store will snapshot.
     const loaded: LoadedState = {
-      jobs: new Map(Array.from(state.jobs, ([id, job]) => [id, structuredClone(job)])),
-      batches: new Map(Array.from(state.batches, ([id, b]) => [id, structuredClone(b)])),
-      history: structuredClone(state.recentHistory()),
-      profiles: new Map(Array.from(state.profiles, ([id, p]) => [id, structuredClone(p)])),
+      jobs: new Map(Array.from(state.jobs, ([id, job]) => [id, cloneJson(job)])),
+      batches: new Map(Array.from(state.batches, ([id, b]) => [id, cloneJson(b)])),
+      history: cloneJson(state.recentHistory()),
+      profiles: new Map(Array.from(state.profiles, ([id, p]) => [id, cloneJson(p)])),
       recovery: result.recovery,
     };
     const journalPath = path.join(dir, JOURNAL_FILE);
@@ -435,7 +444,7 @@ class JournalStoreImpl implements JournalStore {
   }
 
   private compactThreshold(): number {
-    return this.options.compactAfterBytes ?? Math.min(64 * MiB, Math.max(4 * MiB, 4 * this.snapshotSize));
+    return this.options.compactAfterBytes ?? Math.min(32 * MiB, Math.max(4 * MiB, 4 * this.snapshotSize));
   }
 
   private maybeAutoCompact(): void {
