@@ -14,6 +14,8 @@ export interface ClientChildResult {
   ms: number;
   /** Peak resident set size in bytes during the upload, sampled every 20 ms. */
   peakRss: number;
+  /** RSS just before the upload started (Node, tsx and the client's modules loaded), bytes. */
+  rssStart: number;
   /** The OS's maximum RSS of the whole process life (startup and module loading included), bytes. */
   maxRssOs: number;
   /** Event-loop delay p99 during the upload, ms. */
@@ -84,7 +86,7 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 20);
 const loop = monitorEventLoopDelay({ resolution: 10 });
-const result: ClientChildResult = { ok: false, bytes: size, ms: 0, peakRss: 0, maxRssOs: 0, loopP99Ms: 0, loopMaxMs: 0 };
+const result: ClientChildResult = { ok: false, bytes: size, ms: 0, peakRss: 0, rssStart: process.memoryUsage.rss(), maxRssOs: 0, loopP99Ms: 0, loopMaxMs: 0 };
 loop.enable();
 const t0 = performance.now();
 try {

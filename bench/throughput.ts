@@ -51,6 +51,7 @@ interface CaseResult {
   mibPerS: number;
   peakRss?: number;
   maxRssOs?: number;
+  rssStart?: number;
   loopP99Ms?: number;
   loopMaxMs?: number;
 }
@@ -209,6 +210,7 @@ async function main(): Promise<void> {
         ? {
             peakRss: Math.max(...children.map((c) => c.peakRss)),
             maxRssOs: Math.max(...children.map((c) => c.maxRssOs)),
+            rssStart: Math.max(...children.map((c) => c.rssStart)),
             loopP99Ms: Math.max(...children.map((c) => c.loopP99Ms)),
             loopMaxMs: Math.max(...children.map((c) => c.loopMaxMs)),
           }
@@ -218,7 +220,7 @@ async function main(): Promise<void> {
     console.log(
       `  ${server.padEnd(13)} ${checksum.padEnd(6)} ${fmtChunk(chunk).padEnd(7)} ${client.padEnd(13)} ` +
         (r.ok ? `${r.mibPerS.toFixed(0).padStart(6)} MiB/s` : `FAILED: ${r.error}`) +
-        (client === 'tusk' && r.ok ? `  rss ${fmtMiB(r.peakRss)} (os max ${fmtMiB(r.maxRssOs)}), loop p99 ${r.loopP99Ms?.toFixed(1)} ms` : ''),
+        (client === 'tusk' && r.ok ? `  rss ${fmtMiB(r.peakRss)} (at start ${fmtMiB(r.rssStart)}, os max ${fmtMiB(r.maxRssOs)}), loop p99 ${r.loopP99Ms?.toFixed(1)} ms` : ''),
     );
   };
 
@@ -241,7 +243,7 @@ async function main(): Promise<void> {
   const find = (server: ServerKey, client: Client, chunk: number, checksum: 'none' | 'sha256' = 'none'): CaseResult | undefined =>
     results.find((r) => r.server === server && r.client === client && r.chunk === chunk && r.checksum === checksum && r.ok);
   const lines: string[] = [];
-  lines.push(`| server | checksum | chunk | client | MiB/s | Tusk/raw | Tusk/tus-js-client | Tusk peak RSS | Tusk loop p99 |`);
+  lines.push(`| server | checksum | chunk | client | MiB/s | Tusk/raw | Tusk/tus-js-client | Tusk peak RSS (at start) | Tusk loop p99 |`);
   lines.push(`|---|---|---|---|---:|---:|---:|---:|---:|`);
   for (const r of results) {
     const raw = find(r.server === 'discardSha256' ? 'discard' : r.server, rawClient, Infinity);
@@ -250,7 +252,7 @@ async function main(): Promise<void> {
     lines.push(
       `| ${r.server} | ${r.checksum} | ${fmtChunk(r.chunk)} | ${r.client} | ${r.ok ? r.mibPerS.toFixed(0) : 'FAILED'} | ` +
         `${tusk && raw && r.ok ? (r.mibPerS / raw.mibPerS).toFixed(2) : ''} | ${tusk && js && r.ok ? (r.mibPerS / js.mibPerS).toFixed(2) : ''} | ` +
-        `${tusk ? fmtMiB(r.maxRssOs) : ''} | ${tusk && r.loopP99Ms !== undefined ? r.loopP99Ms.toFixed(1) + ' ms' : ''} |`,
+        `${tusk ? `${fmtMiB(r.maxRssOs)} (${fmtMiB(r.rssStart)})` : ''} | ${tusk && r.loopP99Ms !== undefined ? r.loopP99Ms.toFixed(1) + ' ms' : ''} |`,
     );
   }
   console.log('\n' + lines.join('\n'));
