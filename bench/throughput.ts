@@ -25,7 +25,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
 /** Parses `1GiB`, `256MiB`, `512m`, `1g`, `1048576`. */
-export function parseSize(text: string): number {
+function parseSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$/i.exec(text);
   if (!m) throw new Error(`Cannot read size "${text}": use for example 256MiB, 1GiB or a byte count.`);
   const unit = (m[2] ?? 'b').toLowerCase()[0];

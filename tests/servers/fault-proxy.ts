@@ -124,7 +124,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     entry: ProxyLogEntry,
     mode: { kind: 'pipe' } | { kind: 'trickle'; bytesPerSecond: number } | { kind: 'reset'; afterBytes: number },
   ): void => {
+    // Hop-by-hop headers stay on this hop; Node already answered any `Expect: 100-continue`.
     const headers = { ...req.headers, host: targetHostPort };
+    delete headers.connection;
+    delete headers['keep-alive'];
+    delete headers.expect;
     const up = httpRequest({
       host: target.hostname,
       port: target.port,
