@@ -98,7 +98,7 @@ async function start(setOpenPaths: (fn: (paths: string[]) => void) => void, pend
   let localServer: LocalServer | undefined;
   if (repos.wantsLocalServer()) {
     try {
-      localServer = await startLocalServer({ dataDir: userData });
+      localServer = await startLocalServer({ dataDir: userData, port: repos.localServerPort() });
       repos.ensureLocalServerProfile({ endpoint: localServer.endpoint });
       log(`local test server on ${localServer.endpoint}`);
     } catch (error) {

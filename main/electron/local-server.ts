@@ -14,7 +14,10 @@ import { FileStore } from '@tus/file-store';
 export interface LocalServerOptions {
   /** The app's data directory; uploads go to `<dataDir>/local-server/uploads`. */
   dataDir: string;
-  /** 0 (default) picks a free port. */
+  /**
+   * The port to try first (the previous run's, so upload URLs the queue saved stay valid); when it is taken, a free
+   * one is picked. 0 or undefined picks a free port.
+   */
   port?: number;
   /** Unfinished uploads older than this are removed (default 7 days). */
   expirationMs?: number;
@@ -63,13 +66,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Uploads may be large and slow: no request timeout, but do not keep idle sockets forever.
   http.requestTimeout = 0;
   http.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 0, '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
     });
-  });
+  try {
+    await listen(options.port ?? 0);
+  } catch (error) {
+    if (!options.port || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    await listen(0);
+  }
   const port = (http.address() as AddressInfo).port;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const expiryTimer = setInterval(() => {

@@ -50,6 +50,8 @@ export interface DesktopRepositories {
   ensureLocalServerProfile(input: LocalServerProfileInput): ServerProfile | undefined;
   /** Whether the local server should run (its profile exists, or it was never declined). */
   wantsLocalServer(): boolean;
+  /** The port the local server used last time (to keep saved upload URLs valid), if any. */
+  localServerPort(): number | undefined;
 }
 
 /** The name of the embedded server's profile. */
@@ -137,8 +139,11 @@ export function createDesktopRepositories(store: DocumentStore, cipher: Cipher):
     profiles,
     load: { changed: loaded.changed, migrated: loaded.migrated, repaired: loaded.repaired },
     wantsLocalServer: () => !doc.localServer.declined,
+    localServerPort: () => doc.localServer.port,
     ensureLocalServerProfile({ endpoint }) {
       if (doc.localServer.declined) return undefined;
+      const port = Number(new URL(endpoint).port);
+      if (port > 0) doc.localServer.port = port;
       const existing = doc.localServer.profileId ? find(doc.localServer.profileId) : undefined;
       if (existing) {
         existing.endpoint = endpoint;
@@ -159,7 +164,7 @@ export function createDesktopRepositories(store: DocumentStore, cipher: Cipher):
         builtIn: true,
       };
       doc.profiles.push(created);
-      doc.localServer = { profileId: created.id, declined: false };
+      doc.localServer = { ...doc.localServer, profileId: created.id, declined: false };
       doc.settings.defaultProfileId ??= created.id;
       persist();
       return toView(created);

@@ -39,7 +39,7 @@ export interface StoreDocument {
   settings: Settings;
   profiles: StoredProfile[];
   /** The embedded local server's profile id; `declined` once a person deleted it (it is not recreated). */
-  localServer: { profileId?: string; declined: boolean };
+  localServer: { profileId?: string; declined: boolean; port?: number };
   quarantine: QuarantinedEntry[];
 }
 
@@ -210,10 +210,11 @@ export function loadDocument(raw: unknown, migrations: readonly Migration[] = MI
     delete settings.defaultProfileId;
   }
   const ls = isRecord(doc.localServer) ? doc.localServer : {};
-  const localServer = {
+  const localServer: StoreDocument['localServer'] = {
     profileId: typeof ls.profileId === 'string' && seen.has(ls.profileId) ? ls.profileId : undefined,
     declined: ls.declined === true,
   };
+  if (typeof ls.port === 'number' && Number.isInteger(ls.port) && ls.port > 0 && ls.port < 65536) localServer.port = ls.port;
   const result: StoreDocument = { schemaVersion: target, settings, profiles, localServer, quarantine };
   const changed = migrated.length > 0 || repaired.length > 0 || JSON.stringify(result) !== JSON.stringify(raw);
   return { doc: result, changed, migrated, repaired };

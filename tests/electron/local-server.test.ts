@@ -68,20 +68,31 @@ describe('embedded local tus server', () => {
     expect(sha256(stored)).toBe(sha256(data));
   });
 
-  it('keeps unfinished uploads across a restart on the same data directory (new port)', async () => {
+  it('keeps unfinished uploads across a restart on the same data directory and port', async () => {
     const { server, dataDir } = await start();
     const data = randomBytes(600_000);
     const url = await create(server, data.length);
     await patch(url, 0, data.subarray(0, 250_000));
     await server.close();
-    const again = await startLocalServer({ dataDir });
+    const again = await startLocalServer({ dataDir, port: server.port });
     cleanup.push(() => again.close());
-    const moved = new URL(new URL(url).pathname, again.endpoint).toString();
+    expect(again.port).toBe(server.port);
+    const moved = url;
     const head = await fetch(moved, { method: 'HEAD', headers: TUS });
     expect(head.headers.get('upload-offset')).toBe('250000');
     expect((await patch(moved, 250_000, data.subarray(250_000))).status).toBe(204);
     const id = new URL(url).pathname.split('/').pop() as string;
     expect(sha256(await readFile(join(again.directory, id)))).toBe(sha256(data));
+  });
+
+  it('falls back to a free port when the previous one is taken', async () => {
+    const { server } = await start();
+    const dir = await mkdtemp(join(tmpdir(), 'tusk-local-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const other = await startLocalServer({ dataDir: dir, port: server.port });
+    cleanup.push(() => other.close());
+    expect(other.port).not.toBe(server.port);
+    expect((await fetch(other.endpoint, { method: 'OPTIONS', headers: TUS })).ok).toBe(true);
   });
 
   it('refuses requests for another Host (DNS rebinding)', async () => {

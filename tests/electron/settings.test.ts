@@ -75,6 +75,7 @@ describe('loadDocument', () => {
     expect(doc.settings).toEqual(DEFAULT_SETTINGS);
     expect(doc.profiles).toEqual([]);
     expect(doc.localServer).toEqual({ profileId: undefined, declined: false });
+    expect(loadDocument({ schemaVersion: 1, localServer: { port: 70000, declined: false } }).doc.localServer.port).toBeUndefined();
     expect(changed).toBe(true);
     expect(migrated).toHaveLength(1);
   });
@@ -265,6 +266,7 @@ describe('local server profile', () => {
     const second = restarted.ensureLocalServerProfile({ endpoint: 'http://127.0.0.1:5000/files/' });
     expect(second?.id).toBe(first?.id);
     expect(second?.endpoint).toBe('http://127.0.0.1:5000/files/');
+    expect(restarted.localServerPort()).toBe(5000);
     expect(await restarted.profiles.list()).toHaveLength(1);
     // Saving it through the API keeps it built-in.
     const edited = await restarted.profiles.save({ ...(second as ServerProfile), name: 'Mine', builtIn: false });
