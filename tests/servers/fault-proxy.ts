@@ -125,10 +125,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     mode: { kind: 'pipe' } | { kind: 'trickle'; bytesPerSecond: number } | { kind: 'reset'; afterBytes: number },
   ): void => {
     // Hop-by-hop headers stay on this hop; Node already answered any `Expect: 100-continue`.
-    const headers = { ...req.headers, host: targetHostPort };
-    delete headers.connection;
-    delete headers['keep-alive'];
-    delete headers.expect;
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: targetHostPort };
+    for (const name of ['connection', 'keep-alive', 'expect']) delete headers[name];
     const up = httpRequest({
       host: target.hostname,
       port: target.port,
