@@ -10,6 +10,7 @@ import { registerResumeCommand } from './commands/resume';
 import { registerInfoCommand } from './commands/info';
 import { registerServerCommand } from './commands/server';
 import { registerDeleteCommand } from './commands/delete';
+import { registerQueueCommands } from './commands/queue';
 import { EXIT } from './options';
 
 /** Builds the program with every command registered (tests and other entry points reuse it). */
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerInfoCommand(program);
   registerServerCommand(program);
   registerDeleteCommand(program);
+  registerQueueCommands(program);
   return program;
 }
 

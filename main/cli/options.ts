@@ -18,7 +18,8 @@ export function addTransferOptions(cmd: Command): Command {
     .option('--retries <n>', 'retries per chunk after a failure (default 3)')
     .option('--retry-delay <s>', 'base delay between retries in seconds (default 1)')
     .option('--timeout <s>', 'socket inactivity timeout in seconds (default 30)')
-    .option('--insecure', 'do not verify TLS certificates')
+    .option('--insecure', 'do not verify TLS certificates (only for a server you trust)')
+    .option('--ca <file>', 'PEM file with an extra CA certificate to trust (servers with a private CA)')
     .option('--state-dir <dir>', 'store upload URLs here and resume interrupted uploads of the same file')
     .option('--json', 'print one JSON object per line on stdout');
 }

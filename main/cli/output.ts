@@ -26,6 +26,12 @@ export class Output {
     this.stderr.write(`tusk: ${message}\n`);
   }
 
+  /** Reports a failure known only by code and text (stderr, and a JSON line with `--json`). */
+  fail(extra: Record<string, unknown>, code: string, message: string): void {
+    if (this.json) this.stdout.write(`${JSON.stringify({ ...extra, error: { code, message } })}\n`);
+    this.stderr.write(`tusk: ${message}\n`);
+  }
+
   /** A progress bar on a TTY (none with --json or when stderr is not a terminal). */
   progress(label: string): ProgressBar | undefined {
     const s = this.stderr as NodeJS.WriteStream;

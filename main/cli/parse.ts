@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { FileUrlStorage } from '../engine/tus/url-storage';
 import type { ChecksumOption, TusClientOptions, UploadFileOptions } from '../engine/tus/types';
 
@@ -84,6 +85,8 @@ export interface TransferFlags {
   retryDelay?: string;
   timeout?: string;
   insecure?: boolean;
+  /** A PEM file with extra trusted CA certificates. */
+  ca?: string;
   stateDir?: string;
 }
 
@@ -109,11 +112,26 @@ export function transferOptionsFrom(opts: TransferFlags, endpoint: string): TusC
     if (out.timeout <= 0) throw new UsageError('Invalid --timeout: it must be more than 0 seconds.');
   }
   if (opts.insecure) out.verifyTls = false;
+  if (opts.ca !== undefined) out.ca = readCaFile(opts.ca);
   if (opts.stateDir) {
     out.storeUrl = true;
     out.urlStorage = new FileUrlStorage(join(opts.stateDir, 'urls.json'));
   }
   return out;
+}
+
+/** Reads a `--ca` PEM file; a missing file or one without a certificate is a usage error that says so. */
+export function readCaFile(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new UsageError(`Cannot read --ca "${file}" (${code}): give the path of a PEM file with the server's CA certificate.`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`--ca "${file}" holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line): give the CA certificate in PEM form.`);
+  return pem;
 }
 
 /** The per-upload part of the flags: metadata, stop-at, parallel parts. */

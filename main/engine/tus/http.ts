@@ -1,5 +1,6 @@
+import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
-import { errorFromNetwork } from './errors';
+import { TusError, errorFromNetwork } from './errors';
 
 /** One HTTP request as the protocol code describes it. */
 export interface HttpRequest {
@@ -49,7 +50,8 @@ export class UndiciHttpStack implements HttpStack {
       connect: {
         timeout,
         rejectUnauthorized: options.verifyTls ?? true,
-        ...(options.ca ? { ca: options.ca } : {}),
+        // Node's `ca` replaces the bundled roots; keep them so "extra CA" does not break public servers.
+        ...(options.ca ? { ca: [...rootCertificates, ...(Array.isArray(options.ca) ? options.ca : [options.ca])] } : {}),
       },
     });
   }
@@ -80,7 +82,7 @@ export class UndiciHttpStack implements HttpStack {
       return { status: res.statusCode, headers, body: Buffer.concat(parts).subarray(0, MAX_BODY).toString('utf8') };
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
-      throw errorFromNetwork(req.method, req.url, err);
+      throw tlsError(req.method, req.url, err) ?? errorFromNetwork(req.method, req.url, err);
     }
   }
 
@@ -88,4 +90,37 @@ export class UndiciHttpStack implements HttpStack {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** OpenSSL/Node codes meaning "the chain does not lead to a CA we trust". */
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+const WHAT_TO_DO =
+  'If the server uses a private CA, trust it with the ca option (tusk --ca <ca.pem>); only for a server you trust, turn verification off for it (verifyTls: false, tusk --insecure).';
+
+/**
+ * Certificate failures get a message that names the problem and the two ways out; they are not retryable (waiting
+ * does not make a certificate trusted). Other failures return undefined and go through `errorFromNetwork`.
+ */
+export function tlsError(method: string, url: string, cause: unknown): TusError | undefined {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return undefined;
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  const host = URL.canParse(url) ? new URL(url).host : url;
+  let text: string;
+  if (UNTRUSTED.has(code)) text = `The TLS certificate of ${host} is not trusted: ${msg} (${code}).`;
+  else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    text = `The TLS certificate of ${host} is not valid for this host name: ${msg}. Check the host in the URL.`;
+  else if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    text = `The TLS certificate of ${host} is not valid now (${code}): ${msg}. Check the server's certificate and this computer's clock.`;
+  else return undefined;
+  return new TusError('network', text, { method, url, cause, retryable: false, hint: WHAT_TO_DO });
 }

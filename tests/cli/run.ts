@@ -1,0 +1,62 @@
+/**
+ * Runs the real `tusk` CLI in a child process: the CLI source bundled once per test file with esbuild (node starts in
+ * ~0.1 s instead of ~1 s through tsx).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** What a finished CLI run produced. */
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Bundles `main/cli/index.ts` into `outDir/tusk.mjs` and returns its path. */
+export async function bundleCli(outDir: string): Promise<string> {
+  const outfile = join(outDir, 'tusk.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'main', 'cli', 'index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
+    // CommonJS dependencies (commander) call require(); give the ESM bundle one.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  return outfile;
+}
+
+/** Starts the CLI; `env` is added to a copy of this process's environment. */
+export function startCli(bundle: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [bundle, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+/** Runs the CLI to the end. */
+export function runCli(bundle: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return startCli(bundle, args, env).done;
+}
+
+/** Parses JSON lines (one object per line) from stdout. */
+export function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
