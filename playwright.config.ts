@@ -34,8 +34,11 @@ export default defineConfig({
       },
     },
     {
+      // Launches dist/main/index.cjs with _electron on a temporary --user-data-dir (see e2e/electron/fixtures.ts);
+      // builds dist/ first when it is missing. Quit-and-relaunch tests need more than the default minute.
       name: 'electron',
       testDir: 'e2e/electron',
+      timeout: 180_000,
     },
   ],
 });
