@@ -18,12 +18,16 @@ export function QueueList() {
   const expanded = useApp((s) => s.expanded);
   const rows = useMemo(() => buildRows(order, (id) => batchOf[id], expanded), [order, batchOf, expanded]);
   const parentRef = useRef<HTMLDivElement>(null);
+  // Stable callbacks: the virtualizer recomputes all 10,000 measurements whenever its options change identity.
+  const getItemKey = useCallback((i: number) => `${rows[i].kind}:${rows[i].id}`, [rows]);
+  const estimateSize = useCallback(() => ROW_HEIGHT, []);
+  const getScrollElement = useCallback(() => parentRef.current, []);
   const virtualizer = useVirtualizer({
     count: rows.length,
-    getScrollElement: () => parentRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 8,
-    getItemKey: (i) => `${rows[i].kind}:${rows[i].id}`,
+    getScrollElement,
+    estimateSize,
+    overscan: 5,
+    getItemKey,
   });
   const cursor = useRef(0);
 
