@@ -47,9 +47,11 @@ export function startCli(bundle: string, args: string[], env: Record<string, str
   return { child, done };
 }
 
-/** Runs the CLI to the end. */
-export function runCli(bundle: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return startCli(bundle, args, env).done;
+/** Runs the CLI to the end; a run longer than `timeoutMs` is SIGKILLed (no stray processes after a failing test). */
+export function runCli(bundle: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliRun> {
+  const { child, done } = startCli(bundle, args, env);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return done.finally(() => clearTimeout(timer));
 }
 
 /** Parses JSON lines (one object per line) from stdout. */

@@ -1,0 +1,203 @@
+/**
+ * HTTPS with real certificates: a CA and a server certificate made with the openssl CLI at test time, `@tus/server`
+ * behind `https.createServer` on 127.0.0.1. Covers the engine (`verifyTls`, `ca`) and the CLI (`--insecure`, `--ca`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Server } from '@tus/server';
+import { FileStore } from '@tus/file-store';
+import { TusClient } from '../../main/engine/tus/client';
+import { isTusError, type TusError } from '../../main/engine/tus/errors';
+import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { uploadIdOf } from '../servers/tus-node';
+import { bundleCli, jsonLines, runCli, startCli } from '../cli/run';
+
+let tmp: string;
+let store: string;
+let caPem: string;
+let caFile: string;
+let endpoint: string;
+let https: HttpsServer;
+let bundle: string;
+let env: Record<string, string>;
+
+/** Makes a CA and a certificate for 127.0.0.1 signed by it (the server sends only its own certificate). */
+function makeCertificates(dir: string): { key: string; cert: string; ca: string } {
+  const run = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Tusk Test CA');
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  return { key: join(dir, 'server.key'), cert: join(dir, 'server.pem'), ca: join(dir, 'ca.pem') };
+}
+
+beforeAll(async () => {
+  tmp = await makeTempDir('tusk-tls-');
+  const certs = join(tmp, 'certs');
+  await mkdir(certs);
+  const paths = makeCertificates(certs);
+  await writeFile(join(certs, 'san.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  execFileSync(
+    'openssl',
+    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext'],
+    { cwd: certs, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  caFile = paths.ca;
+  caPem = await readFile(caFile, 'utf8');
+  store = join(tmp, 'store');
+  await mkdir(store);
+  // A relative Location: @tus/server does not see that it runs behind TLS and would answer with http:// URLs.
+  const tus = new Server({ path: '/files', datastore: new FileStore({ directory: store }), relativeLocation: true });
+  https = createServer({ key: await readFile(paths.key), cert: await readFile(paths.cert) }, (req, res) => {
+    tus.handle(req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  endpoint = `https://127.0.0.1:${(https.address() as AddressInfo).port}/files`;
+  bundle = await bundleCli(tmp);
+  env = { XDG_STATE_HOME: join(tmp, 'xdg') };
+});
+
+afterAll(async () => {
+  if (https) {
+    https.closeAllConnections();
+    await new Promise<void>((resolve) => https.close(() => resolve()));
+  }
+  if (tmp) await removeDir(tmp);
+});
+
+async function stored(url: string): Promise<string> {
+  return sha256File(join(store, uploadIdOf(url)));
+}
+
+let seed = 100;
+async function source(size = 200_000): Promise<{ path: string; sum: string }> {
+  const path = join(tmp, `src-${++seed}.bin`);
+  return { path, sum: await writeRandomFile(path, size, seed) };
+}
+
+describe('engine over HTTPS', () => {
+  it('by default refuses an untrusted certificate with a network error that says why and what to do', async () => {
+    const { path } = await source();
+    const client = new TusClient({ endpoint, retryDelay: 1 });
+    let caught: unknown;
+    try {
+      await client.uploadFile({ path });
+    } catch (err) {
+      caught = err;
+    } finally {
+      await client.close();
+    }
+    expect(isTusError(caught)).toBe(true);
+    const err = caught as TusError;
+    expect(err.code).toBe('network');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/TLS certificate of 127\.0\.0\.1:\d+ is not trusted/);
+    expect(err.message).toMatch(/--ca <ca\.pem>/);
+    expect(err.message).toMatch(/--insecure/);
+    expect(await readdir(store)).toEqual([]);
+  });
+
+  it('uploads with verifyTls: false', async () => {
+    const { path, sum } = await source();
+    const client = new TusClient({ endpoint, verifyTls: false });
+    try {
+      const r = await client.uploadFile({ path });
+      expect(r.complete).toBe(true);
+      expect(await stored(r.url)).toBe(sum);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('uploads with verification on when the CA is given (string or buffer)', async () => {
+    for (const ca of [caPem, Buffer.from(caPem)]) {
+      const { path, sum } = await source(300_001);
+      const client = new TusClient({ endpoint, ca, chunkSize: 100_000 });
+      try {
+        const r = await client.uploadFile({ path });
+        expect(await stored(r.url)).toBe(sum);
+      } finally {
+        await client.close();
+      }
+    }
+  });
+
+  it('still rejects a wrong host name with the right CA', async () => {
+    const client = new TusClient({ endpoint: endpoint.replace('127.0.0.1', 'localhost'), ca: caPem, maxRetries: 0 });
+    try {
+      await expect(client.getServerInfo()).rejects.toThrow(/not valid for this host name/);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('CLI over HTTPS', () => {
+  it('without --ca or --insecure: exit 1, stderr says the certificate is not trusted and what to do', async () => {
+    const { path } = await source();
+    const r = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--retries', '0', '--json'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not trusted.*--ca <ca\.pem>.*--insecure/s);
+    expect(jsonLines(r.stdout)).toEqual([expect.objectContaining({ file: path, error: expect.objectContaining({ code: 'network' }) })]);
+  });
+
+  it('--insecure uploads (direct and queued)', async () => {
+    const { path, sum } = await source();
+    const direct = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--insecure', '--json'], env);
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(await stored(jsonLines(direct.stdout)[0].url as string)).toBe(sum);
+    const queued = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--insecure', '--concurrency', '1', '--state-dir', join(tmp, 'q1'), '--json'], env);
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(await stored(jsonLines(queued.stdout)[0].url as string)).toBe(sum);
+  });
+
+  it('--ca uploads with verification on (direct and queued; the state dir remembers the CA)', async () => {
+    const { path, sum } = await source();
+    const direct = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--json'], env);
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(await stored(jsonLines(direct.stdout)[0].url as string)).toBe(sum);
+
+    const dir = join(tmp, 'q2');
+    const queued = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--limit-rate', '50MiB', '--state-dir', dir, '--json'], env);
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(await stored(jsonLines(queued.stdout)[0].url as string)).toBe(sum);
+    const profiles = JSON.parse(await readFile(join(dir, 'profiles.json'), 'utf8')) as { profiles: Array<{ endpoint: string; caPath?: string; verifyTls: boolean }> };
+    expect(profiles.profiles).toEqual([expect.objectContaining({ endpoint, caPath: caFile, verifyTls: true })]);
+
+    // The same state dir without --ca verifies against the bundled roots again: refused up front.
+    const again = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--concurrency', '1', '--state-dir', dir, '--json'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/not trusted/);
+  });
+
+  it('`tusk queue resume` uses the CA recorded by an interrupted `tusk upload --ca`', async () => {
+    const { path, sum } = await source(900_000);
+    const dir = join(tmp, 'q3');
+    const { child, done } = startCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--limit-rate', '300k', '--chunk-size', '64KiB', '--state-dir', dir, '--json'], env);
+    const before = new Set(await readdir(store));
+    const deadline = Date.now() + 10_000;
+    while (!(await readdir(store)).some((f) => !before.has(f))) {
+      if (Date.now() > deadline) throw new Error('the upload never reached the server');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    const r = await runCli(bundle, ['queue', 'resume', '--state-dir', dir, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { jobs: Array<{ path: string; uploadUrl: string; status: string }> };
+    expect(summary.jobs).toEqual([expect.objectContaining({ path, status: 'completed' })]);
+    expect(await stored(summary.jobs[0].uploadUrl)).toBe(sum);
+  });
+
+  it('--ca with a file that is not a certificate is a usage error (exit 2)', async () => {
+    const { path } = await source(10);
+    const r = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', path], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/holds no PEM certificate/);
+  });
+});
