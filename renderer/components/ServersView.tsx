@@ -19,8 +19,10 @@ export function ServersView() {
       checking: s.checking,
     })),
   );
+  // Which profile is shown here is separate from where new uploads go (the toolbar), but starts there.
+  const [shownId, setShownId] = useState(profileId);
   const [editing, setEditing] = useState<ServerProfile | 'new' | undefined>(profiles.length === 0 ? 'new' : undefined);
-  const current = profiles.find((p) => p.id === profileId);
+  const current = profiles.find((p) => p.id === shownId) ?? profiles.find((p) => p.id === profileId);
   useEffect(() => {
     if (current && capabilities[current.id] === undefined && !checking[current.id]) void checkServer(current.id);
     // Only when the shown profile changes; a refresh is explicit.
@@ -33,10 +35,10 @@ export function ServersView() {
             <li key={p.id}>
               <button
                 type="button"
-                className={`profile-item${p.id === profileId ? ' active' : ''}`}
-                aria-current={p.id === profileId ? 'true' : undefined}
+                className={`profile-item${p.id === current?.id ? ' active' : ''}`}
+                aria-current={p.id === current?.id ? 'true' : undefined}
                 onClick={() => {
-                  selectProfile(p.id);
+                  setShownId(p.id);
                   setEditing(undefined);
                 }}
               >
@@ -58,7 +60,9 @@ export function ServersView() {
             onDone={(saved) => {
               setEditing(undefined);
               if (saved) {
-                selectProfile(saved.id);
+                setShownId(saved.id);
+                // A first server becomes the upload target at once.
+                if (!profileId) selectProfile(saved.id);
                 void checkServer(saved.id);
               }
             }}

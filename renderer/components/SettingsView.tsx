@@ -2,13 +2,16 @@ import { useState } from 'react';
 import type { Settings } from '../../shared/types';
 import { api } from '../bridge';
 import { formatSpeed, parseBandwidth } from '../format';
-import { attempt } from '../state/actions';
+import { attempt, succeeded } from '../state/actions';
 import { useApp } from '../state/app';
+import { useQueue } from '../state/queue';
 
 /** App settings. Each change is saved at once (and confirmed by the `settings:changed` event). */
 export function SettingsView() {
   const settings = useApp((s) => s.settings);
   const setSettings = useApp((s) => s.setSettings);
+  // The queue's limit is the live one (the status bar can change it too).
+  const limit = useQueue((s) => s.bandwidthLimit);
   const [bw, setBw] = useState<string | undefined>();
   const [bwProblem, setBwProblem] = useState<string | undefined>();
   if (!settings) return <div className="loading">Loading settings…</div>;
@@ -54,14 +57,15 @@ export function SettingsView() {
               }
               setBwProblem(undefined);
               setBw(undefined);
-              void update({ bandwidthLimit: value });
-              void attempt('Setting the bandwidth limit', () => api().setBandwidthLimit(value));
+              void succeeded('Setting the bandwidth limit', () => api().setBandwidthLimit(value)).then((ok) => {
+                if (ok) useQueue.setState({ bandwidthLimit: value });
+              });
             }}
           >
             <label>
               Bandwidth limit (per second)
               <input
-                value={bw ?? (settings.bandwidthLimit > 0 ? formatSpeed(settings.bandwidthLimit).replace('/s', '') : 'unlimited')}
+                value={bw ?? (limit > 0 ? formatSpeed(limit).replace('/s', '') : 'unlimited')}
                 onChange={(e) => setBw(e.target.value)}
                 aria-invalid={bwProblem ? true : undefined}
               />

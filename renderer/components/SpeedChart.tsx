@@ -6,6 +6,12 @@ import { useQueue } from '../state/queue';
 
 const WINDOW_SECONDS = 300;
 
+function clock(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
@@ -45,7 +51,15 @@ export function SpeedChart() {
       cursor: { show: true, points: { show: false }, drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, 1024)] } },
       axes: [
-        { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid'), width: 1 }, ticks: { show: false }, size: 24 },
+        {
+          stroke: cssVar('--muted'),
+          grid: { stroke: cssVar('--grid'), width: 1 },
+          ticks: { show: false },
+          size: 24,
+          space: 70,
+          // One line of local clock time; uPlot's default adds a second (date) line that does not fit.
+          values: (_u, splits) => splits.map((v) => clock(v)),
+        },
         {
           stroke: cssVar('--muted'),
           grid: { stroke: cssVar('--grid'), width: 1 },
