@@ -26,12 +26,15 @@ let bundle: string;
 let env: Record<string, string>;
 
 /** Makes a CA and a certificate for 127.0.0.1 signed by it (the server sends only its own certificate). */
-function makeCertificates(dir: string): { key: string; cert: string; ca: string } {
+async function makeCertificates(dir: string): Promise<{ key: string; cert: string; ca: string }> {
   const run = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   };
   run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Tusk Test CA');
   run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  // Clients match the IP against subjectAltName, not CN.
+  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
   return { key: join(dir, 'server.key'), cert: join(dir, 'server.pem'), ca: join(dir, 'ca.pem') };
 }
 
@@ -39,13 +42,7 @@ beforeAll(async () => {
   tmp = await makeTempDir('tusk-tls-');
   const certs = join(tmp, 'certs');
   await mkdir(certs);
-  const paths = makeCertificates(certs);
-  await writeFile(join(certs, 'san.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  execFileSync(
-    'openssl',
-    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext'],
-    { cwd: certs, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const paths = await makeCertificates(certs);
   caFile = paths.ca;
   caPem = await readFile(caFile, 'utf8');
   store = join(tmp, 'store');
