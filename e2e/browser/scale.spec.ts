@@ -54,6 +54,9 @@ test('10,000 jobs scroll without long tasks while 10 deltas a second arrive (syn
     await list.focus();
     await page.keyboard.press('End');
     await expect(list.locator('[data-job-id="j9999"]')).toBeVisible();
+    // Keyboard navigation moved the selection with it.
+    await expect(list.locator('[data-job-id="j9999"]')).toHaveAttribute('aria-current', 'true');
+    await expect(list).toHaveAttribute('aria-activedescendant', 'row-j9999');
     for (let i = 0; i < 20; i++) {
       await page.keyboard.press('PageUp');
       await page.waitForTimeout(30);
