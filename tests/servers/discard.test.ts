@@ -54,6 +54,14 @@ describe('discard server', () => {
     expect(s.upload(url)?.offset).toBe(50_000);
   });
 
+  it('with verifyChecksum: false accepts any digest of an advertised algorithm', async () => {
+    const s = await startDiscardServer({ checksum: 'sha256', verifyChecksum: false });
+    servers.push(s);
+    const url = await create(s, 10);
+    expect((await patch(url, 0, randomBytes(10), { 'Upload-Checksum': 'sha256 AAAA' })).status).toBe(204);
+    expect((await patch(url, 10, randomBytes(0), { 'Upload-Checksum': 'md5 AAAA' })).status).toBe(400);
+  });
+
   it('rejects requests without Tus-Resumable and unknown uploads', async () => {
     const s = await startDiscardServer();
     servers.push(s);

@@ -13,6 +13,11 @@ export interface DiscardServerOptions {
   checksum?: boolean | 'sha1' | 'sha256' | 'sha512' | 'md5';
   /** Creation endpoint path (default `/files`). */
   path?: string;
+  /**
+   * Verify the digests (default true). `false` advertises the algorithms and accepts any digest without hashing, so a
+   * benchmark can measure a client's own checksum cost without the server's.
+   */
+  verifyChecksum?: boolean;
 }
 
 /** A running discard server. */
@@ -76,6 +81,7 @@ export async function startDiscardServer(opts: DiscardServerOptions = {}): Promi
       fail(req, res, 400, `Unsupported checksum "${header}"; use one of: ${algorithms.join(', ')}`);
       return null;
     }
+    if (opts.verifyChecksum === false) return { hash: undefined, digest: '' };
     return { hash: createHash(algo), digest: header.slice(space + 1).trim() };
   };
 
