@@ -1,0 +1,241 @@
+/**
+ * Queue benchmark (`npm run bench:queue`). Prints, beside the targets (and tus-js-client where it applies):
+ * 1. enqueue of a 100,000-file folder (time and peak RSS; target ≤ 3 s, ≤ 300 MiB);
+ * 2. cost of persisting a status change with 100,000 jobs (from bench/store.ts; target ≤ 1 ms amortized);
+ * 3. 2,000 files of 16 KiB to the discard server: Tusk's queue vs a sequential tus-js-client loop (target ≥ 5×);
+ * 4. accuracy of a 5 MiB/s bandwidth limit (target within ±10%);
+ * 5. time from restart to the first resumed byte (target ≤ 1 s).
+ * Writes `bench/out/queue.json`. Options: `--files N` for step 1 (default 100000), `--skip-store`.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tus from 'tus-js-client';
+import { createEngine } from '../main/engine/index';
+import { internalsOf } from '../main/engine/engine-internals';
+import { MemoryProfileRepository, makeProfile } from '../main/engine/profiles';
+import { MemorySettingsRepository } from '../main/engine/settings';
+import { MemoryQueueStore } from '../main/engine/queue/memory-store';
+import type { Engine } from '../main/engine/engine-types';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { makeTempDir, removeDir, writeRandomFile } from '../tests/helpers/files';
+
+const MiB = 1024 * 1024;
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const argValue = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const SMALL_CONCURRENCY = Number(argValue('--concurrency') ?? 32);
+const ENQUEUE_FILES = Number(argValue('--files') ?? 100_000);
+
+async function engineFor(stateDir: string, endpoint: string, opts: { concurrency?: number; bandwidthLimit?: number; autoStart?: boolean } = {}): Promise<Engine> {
+  return createEngine({
+    stateDir,
+    ...(process.env.BENCH_MEMORY_STORE ? { store: new MemoryQueueStore() } : {}),
+    profiles: new MemoryProfileRepository([makeProfile({ id: 'bench', endpoint, chunkSize: 8 * MiB, checksum: 'none', maxConcurrent: 64 })]),
+    settings: new MemorySettingsRepository({ concurrency: opts.concurrency ?? 8, bandwidthLimit: opts.bandwidthLimit ?? 0 }),
+    autoStart: opts.autoStart ?? true,
+  });
+}
+
+/** The discard server runs in its own process (bench/servers-child.ts) so it does not share the client's event loop. */
+async function startServers(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'servers-child.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((res, rej) => {
+    createInterface({ input: child.stdout! }).once('line', res);
+    child.once('exit', (code) => rej(new Error(`servers-child exited with ${code}`)));
+  });
+  const { discard } = JSON.parse(line) as { discard: string };
+  return {
+    endpoint: discard,
+    close: () =>
+      new Promise<void>((res) => {
+        child.once('exit', () => res());
+        child.stdin!.end();
+      }),
+  };
+}
+
+let servers: undefined | { endpoint: string; close: () => Promise<void> };
+
+async function waitIdle(engine: Engine, ids: string[]): Promise<void> {
+  const q = internalsOf(engine).queue;
+  // Totals are kept incrementally, so polling them costs nothing next to the uploads being measured.
+  for (;;) {
+    const t = q.totals();
+    if (t.filesDone + t.filesFailed >= ids.length) {
+      if (t.filesFailed) throw new Error(`${t.filesFailed} jobs failed: ${ids.map((id) => q.job(id)!).find((j) => j.status === 'failed')?.lastError?.message}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function createFiles(folder: string, n: number, size: number): Promise<void> {
+  const body = Buffer.alloc(size, 7);
+  const perDir = 1000;
+  for (let d = 0; d * perDir < n; d++) {
+    const sub = join(folder, `d${d}`);
+    await mkdir(sub, { recursive: true });
+    const count = Math.min(perDir, n - d * perDir);
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) writes.push(writeFile(join(sub, `f${i}.bin`), body));
+    await Promise.all(writes);
+  }
+}
+
+async function benchEnqueue(tmp: string): Promise<{ files: number; ms: number; peakRssMiB: number; baseRssMiB: number }> {
+  const folder = join(tmp, 'many');
+  process.stdout.write(`  creating ${ENQUEUE_FILES} files…\n`);
+  await createFiles(folder, ENQUEUE_FILES, 1);
+  global.gc?.();
+  const baseRss = process.memoryUsage().rss;
+  let peak = baseRss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const engine = await engineFor(join(tmp, 'state-enqueue'), 'http://127.0.0.1:9/files', { autoStart: false });
+  const t0 = performance.now();
+  const added = await engine.api.addPaths({ paths: [folder], profileId: 'bench' });
+  const ms = performance.now() - t0;
+  peak = Math.max(peak, process.memoryUsage().rss);
+  clearInterval(sampler);
+  if (added.jobIds.length !== ENQUEUE_FILES) throw new Error(`enqueued ${added.jobIds.length} of ${ENQUEUE_FILES}`);
+  await engine.close();
+  await removeDir(folder);
+  return { files: ENQUEUE_FILES, ms, peakRssMiB: peak / MiB, baseRssMiB: baseRss / MiB };
+}
+
+async function benchSmallFiles(tmp: string): Promise<{ files: number; tuskMs: number; tusJsMs: number; ratio: number }> {
+  const server = servers!;
+  const folder = join(tmp, 'small');
+  const N = 2000;
+  await createFiles(folder, N, 16 * 1024);
+  try {
+    const engine = await engineFor(join(tmp, 'state-small'), server.endpoint, { concurrency: SMALL_CONCURRENCY });
+    const t0 = performance.now();
+    const added = await engine.api.addPaths({ paths: [folder], profileId: 'bench' });
+    await waitIdle(engine, added.jobIds);
+    const tuskMs = performance.now() - t0;
+    await engine.close();
+
+    const paths: string[] = [];
+    for (let d = 0; d * 1000 < N; d++) for (let i = 0; i < Math.min(1000, N - d * 1000); i++) paths.push(join(folder, `d${d}`, `f${i}.bin`));
+    const t1 = performance.now();
+    for (const p of paths) {
+      const data = await readFile(p);
+      await new Promise<void>((resolveUpload, reject) => {
+        const upload = new tus.Upload(data, {
+          endpoint: server.endpoint,
+          metadata: { filename: p },
+          retryDelays: [],
+          onError: reject,
+          onSuccess: () => resolveUpload(),
+        });
+        upload.start();
+      });
+    }
+    const tusJsMs = performance.now() - t1;
+    return { files: N, tuskMs, tusJsMs, ratio: tusJsMs / tuskMs };
+  } finally {
+    await removeDir(folder);
+  }
+}
+
+async function benchLimit(tmp: string): Promise<{ limit: number; achieved: number; errorPct: number }> {
+  const server = servers!;
+  const limit = 5 * MiB;
+  const files: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    files.push(join(tmp, `limit-${i}.bin`));
+    await writeRandomFile(files[i], 6 * MiB, i + 1);
+  }
+  const engine = await engineFor(join(tmp, 'state-limit'), server.endpoint, { concurrency: 4, bandwidthLimit: limit });
+  const t0 = performance.now();
+  const added = await engine.api.addPaths({ paths: files, profileId: 'bench' });
+  await waitIdle(engine, added.jobIds);
+  const s = (performance.now() - t0) / 1000;
+  await engine.close();
+  const achieved = (files.length * 6 * MiB) / s;
+  return { limit, achieved, errorPct: ((achieved - limit) / limit) * 100 };
+}
+
+async function benchRestart(tmp: string): Promise<{ trials: number[]; medianMs: number }> {
+  const server = servers!;
+  const file = join(tmp, 'restart.bin');
+  await writeRandomFile(file, 64 * MiB, 9);
+  const trials: number[] = [];
+  {
+    for (let t = 0; t < 3; t++) {
+      const state = join(tmp, `state-restart-${t}`);
+      const first = await engineFor(state, server.endpoint, { bandwidthLimit: 16 * MiB });
+      const { jobIds: [id] } = await first.api.addPaths({ paths: [file], profileId: 'bench' });
+      const q1 = internalsOf(first).queue;
+      while (q1.job(id)!.offset < 4 * MiB) await new Promise((r) => setTimeout(r, 5));
+      await first.close();
+      const t0 = performance.now();
+      const second = await engineFor(state, server.endpoint, { bandwidthLimit: 16 * MiB });
+      const q2 = internalsOf(second).queue;
+      // The job's offset starts at the server's offset; the first body byte sent moves it.
+      let start: number | undefined;
+      for (;;) {
+        const j = q2.job(id)!;
+        if (j.status === 'uploading' && start === undefined && j.offset > 0) start = j.offset;
+        if (start !== undefined && j.offset > start) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      trials.push(performance.now() - t0);
+      await second.close();
+    }
+  }
+  const sorted = [...trials].sort((a, b) => a - b);
+  return { trials, medianMs: sorted[1] };
+}
+
+const tmp = await makeTempDir('tusk-queue-bench-');
+const results: Record<string, unknown> = {
+  machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? '?', node: process.version },
+  at: new Date().toISOString(),
+};
+const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+try {
+  servers = await startServers();
+  console.log(`queue bench: ${cpus().length} cpu (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
+  const enq = await benchEnqueue(tmp);
+  results.enqueue = enq;
+  console.log(
+    `  enqueue ${enq.files} files:        ${(enq.ms / 1000).toFixed(2)} s, peak RSS ${enq.peakRssMiB.toFixed(0)} MiB (before ${enq.baseRssMiB.toFixed(0)} MiB)   target ≤ 3 s, ≤ 300 MiB  ${pass(enq.ms <= 3000 && enq.peakRssMiB <= 300)}`,
+  );
+  if (!args.includes('--skip-store')) {
+    try {
+      const { runStoreBench } = (await import('./store')) as { runStoreBench: () => Promise<Record<string, number>> };
+      const st = await runStoreBench();
+      results.store = st;
+      console.log(`  status change at 100k jobs:    ${st.patchUsAmortized.toFixed(2)} µs amortized (bench/store.ts)   target ≤ 1000 µs  ${pass(st.patchUsAmortized <= 1000)}`);
+    } catch (err) {
+      console.log(`  status change at 100k jobs:    not measured (${(err as Error).message})`);
+    }
+  }
+  const small = await benchSmallFiles(tmp);
+  results.smallFiles = small;
+  console.log(
+    `  2,000 × 16 KiB to discard:      Tusk queue ${(small.tuskMs / 1000).toFixed(2)} s, tus-js-client sequential ${(small.tusJsMs / 1000).toFixed(2)} s → ${small.ratio.toFixed(1)}×   target ≥ 5×  ${pass(small.ratio >= 5)}`,
+  );
+  const lim = await benchLimit(tmp);
+  results.limit = lim;
+  console.log(
+    `  5 MiB/s limit:                  achieved ${(lim.achieved / MiB).toFixed(2)} MiB/s (${lim.errorPct >= 0 ? '+' : ''}${lim.errorPct.toFixed(1)}%)   target ±10%  ${pass(Math.abs(lim.errorPct) <= 10)}`,
+  );
+  const rs = await benchRestart(tmp);
+  results.restart = rs;
+  console.log(
+    `  restart → first resumed byte:   ${rs.medianMs.toFixed(0)} ms median of ${rs.trials.map((x) => x.toFixed(0)).join(', ')}   target ≤ 1000 ms  ${pass(rs.medianMs <= 1000)}`,
+  );
+  await mkdir(join(here, 'out'), { recursive: true });
+  await writeFile(resolve(here, 'out', 'queue.json'), JSON.stringify(results, null, 2) + '\n');
+} finally {
+  await servers?.close();
+  await removeDir(tmp);
+}
