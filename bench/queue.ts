@@ -5,7 +5,8 @@
  * 3. 2,000 files of 16 KiB to the discard server: Tusk's queue vs a sequential tus-js-client loop (target ≥ 5×);
  * 4. accuracy of a 5 MiB/s bandwidth limit (target within ±10%);
  * 5. time from restart to the first resumed byte (target ≤ 1 s).
- * Writes `bench/out/queue.json`. Options: `--files N` for step 1 (default 100000), `--skip-store`.
+ * Writes `bench/out/queue.json`. Options: `--files N` for step 1 (default 100000), `--skip-store`, `--concurrency N`
+ * for step 3 (default 32), `--only enqueue,store,small,limit,restart`.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -30,6 +31,8 @@ const argValue = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const SMALL_CONCURRENCY = Number(argValue('--concurrency') ?? 32);
+const ONLY = argValue('--only');
+const want = (name: string): boolean => !ONLY || ONLY.split(',').includes(name);
 const ENQUEUE_FILES = Number(argValue('--files') ?? 100_000);
 
 async function engineFor(stateDir: string, endpoint: string, opts: { concurrency?: number; bandwidthLimit?: number; autoStart?: boolean } = {}): Promise<Engine> {
@@ -203,12 +206,12 @@ const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 try {
   servers = await startServers();
   console.log(`queue bench: ${cpus().length} cpu (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
-  const enq = await benchEnqueue(tmp);
-  results.enqueue = enq;
-  console.log(
+  const enq = want('enqueue') ? await benchEnqueue(tmp) : undefined;
+  if (enq) results.enqueue = enq;
+  if (enq) console.log(
     `  enqueue ${enq.files} files:        ${(enq.ms / 1000).toFixed(2)} s, peak RSS ${enq.peakRssMiB.toFixed(0)} MiB (before ${enq.baseRssMiB.toFixed(0)} MiB)   target ≤ 3 s, ≤ 300 MiB  ${pass(enq.ms <= 3000 && enq.peakRssMiB <= 300)}`,
   );
-  if (!args.includes('--skip-store')) {
+  if (!args.includes('--skip-store') && want('store')) {
     try {
       const { runStoreBench } = (await import('./store')) as { runStoreBench: () => Promise<Record<string, number>> };
       const st = await runStoreBench();
@@ -218,19 +221,19 @@ try {
       console.log(`  status change at 100k jobs:    not measured (${(err as Error).message})`);
     }
   }
-  const small = await benchSmallFiles(tmp);
-  results.smallFiles = small;
-  console.log(
+  const small = want('small') ? await benchSmallFiles(tmp) : undefined;
+  if (small) results.smallFiles = small;
+  if (small) console.log(
     `  2,000 × 16 KiB to discard:      Tusk queue ${(small.tuskMs / 1000).toFixed(2)} s, tus-js-client sequential ${(small.tusJsMs / 1000).toFixed(2)} s → ${small.ratio.toFixed(1)}×   target ≥ 5×  ${pass(small.ratio >= 5)}`,
   );
-  const lim = await benchLimit(tmp);
-  results.limit = lim;
-  console.log(
+  const lim = want('limit') ? await benchLimit(tmp) : undefined;
+  if (lim) results.limit = lim;
+  if (lim) console.log(
     `  5 MiB/s limit:                  achieved ${(lim.achieved / MiB).toFixed(2)} MiB/s (${lim.errorPct >= 0 ? '+' : ''}${lim.errorPct.toFixed(1)}%)   target ±10%  ${pass(Math.abs(lim.errorPct) <= 10)}`,
   );
-  const rs = await benchRestart(tmp);
-  results.restart = rs;
-  console.log(
+  const rs = want('restart') ? await benchRestart(tmp) : undefined;
+  if (rs) results.restart = rs;
+  if (rs) console.log(
     `  restart → first resumed byte:   ${rs.medianMs.toFixed(0)} ms median of ${rs.trials.map((x) => x.toFixed(0)).join(', ')}   target ≤ 1000 ms  ${pass(rs.medianMs <= 1000)}`,
   );
   await mkdir(join(here, 'out'), { recursive: true });

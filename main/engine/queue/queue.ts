@@ -341,9 +341,12 @@ export class UploadQueue {
         this.store.putBatch(batch);
         this.dirtyBatches.add(batch.id);
         result.batchIds.push(batch.id);
-        for (const f of scan.files) {
+        for (let i = 0; i < scan.files.length; i++) {
+          const f = scan.files[i];
           const rec = this.newJob(f.path, basename(f.path), batch.id, f.relativePath, f.size, f.mtimeMs, profile, now);
           result.jobIds.push(rec.id);
+          // Let the store write its groups as we go, so a 100,000-file folder never sits in memory twice.
+          if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
         }
       } else {
         result.rejected.push({ path, reason: 'Not a regular file or folder (device, socket or pipe).' });

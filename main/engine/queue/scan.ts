@@ -5,7 +5,7 @@
  * loops, skipped symlinks) are collected, never thrown: one bad folder does not sink the batch.
  */
 import { readdir, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BatchProblem } from '../../../shared/types';
 
@@ -153,16 +153,22 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
     break;
   }
 
-  // Stat every file through a fixed pool of workers.
+  // Stat every file. Synchronous stats in slices of at most ~8 ms, yielding between slices: several times faster
+  // than one async stat per file through libuv's 4 threads, and the event loop (the Electron main process) never
+  // stalls longer than a slice.
   const sizes = new Float64Array(paths.length);
   const mtimes = new Float64Array(paths.length);
   const ok = new Uint8Array(paths.length);
-  let cursor = 0;
-  const worker = async (): Promise<void> => {
-    while (cursor < paths.length) {
-      const i = cursor++;
+  let i = 0;
+  while (i < paths.length) {
+    const sliceEnd = performance.now() + 8;
+    for (; i < paths.length && (i & 63 || performance.now() < sliceEnd); i++) {
       try {
-        const st = await stat(paths[i]);
+        const st = statSync(paths[i], { throwIfNoEntry: false });
+        if (!st) {
+          problems.push({ path: paths[i], reason: 'It disappeared while the folder was being read.' });
+          continue;
+        }
         if (!st.isFile()) continue;
         sizes[i] = st.size;
         mtimes[i] = st.mtimeMs;
@@ -171,8 +177,8 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         problems.push({ path: paths[i], reason: reasonOf(err) });
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
+    if (i < paths.length) await new Promise((r) => setImmediate(r));
+  }
 
   const files: ScannedFile[] = [];
   for (let i = 0; i < paths.length; i++) {
