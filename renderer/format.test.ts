@@ -48,6 +48,7 @@ describe('formatSpeed', () => {
 describe('formatDuration and formatEta', () => {
   it('formats seconds, minutes, hours and days', () => {
     expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(0.2)).toBe('<1s');
     expect(formatDuration(44.6)).toBe('45s');
     expect(formatDuration(185)).toBe('3m 05s');
     expect(formatDuration(2 * 3600 + 7 * 60)).toBe('2h 07m');

@@ -30,9 +30,10 @@ export function formatSpeed(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
-/** Seconds → `45s`, `3m 05s`, `2h 07m`, `3d 4h`; unknown or negative → `—`. */
+/** Seconds → `<1s`, `45s`, `3m 05s`, `2h 07m`, `3d 4h`; unknown or negative → `—`. */
 export function formatDuration(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds > 0 && seconds < 0.5) return '<1s';
   const s = Math.round(seconds);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
