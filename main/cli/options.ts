@@ -25,6 +25,24 @@ export function addTransferOptions(cmd: Command): Command {
 }
 
 /**
+ * Adds the connection flags of the one-request commands (`info`, `server`, `delete`): headers and TLS trust, worded
+ * like `upload`'s so a private-CA server is reached the same way everywhere.
+ */
+export function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
+    .option('--insecure', 'do not verify TLS certificates (only for a server you trust)')
+    .option('--ca <file>', 'PEM file with an extra CA certificate to trust (servers with a private CA)');
+}
+
+/** The flags `addConnectionOptions` adds, as commander hands them over. */
+export interface ConnectionFlags {
+  header?: string[];
+  insecure?: boolean;
+  ca?: string;
+}
+
+/**
  * Runs a command body and turns the outcome into an exit code: usage mistakes (bad flags, bad URLs) are 2, failed
  * transfers 1. The code is set, not forced, so stdout is flushed before the process ends.
  */

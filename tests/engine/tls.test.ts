@@ -24,17 +24,52 @@ let endpoint: string;
 let https: HttpsServer;
 let bundle: string;
 let env: Record<string, string>;
+/** Every request the HTTPS server saw: method, path and the `X-Tusk-Test` header (to check `--header`). */
+const seen: Array<{ method: string; url: string; tag: string | undefined }> = [];
 
 /** Makes a CA and a certificate for 127.0.0.1 signed by it (the server sends only its own certificate). */
 async function makeCertificates(dir: string): Promise<{ key: string; cert: string; ca: string }> {
   const run = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   };
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Tusk Test CA');
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Tusk Test CA',
+  );
   run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
   // Clients match the IP against subjectAltName, not CN.
-  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
+  await writeFile(
+    join(dir, 'san.ext'),
+    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+  );
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  );
   return { key: join(dir, 'server.key'), cert: join(dir, 'server.pem'), ca: join(dir, 'ca.pem') };
 }
 
@@ -50,6 +85,8 @@ beforeAll(async () => {
   // A relative Location: @tus/server does not see that it runs behind TLS and would answer with http:// URLs.
   const tus = new Server({ path: '/files', datastore: new FileStore({ directory: store }), relativeLocation: true });
   https = createServer({ key: await readFile(paths.key), cert: await readFile(paths.cert) }, (req, res) => {
+    const tag = req.headers['x-tusk-test'];
+    seen.push({ method: req.method ?? '', url: req.url ?? '', tag: typeof tag === 'string' ? tag : undefined });
     tus.handle(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
@@ -139,7 +176,9 @@ describe('CLI over HTTPS', () => {
     const r = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--retries', '0', '--json'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is not trusted.*--ca <ca\.pem>.*--insecure/s);
-    expect(jsonLines(r.stdout)).toEqual([expect.objectContaining({ file: path, error: expect.objectContaining({ code: 'network' }) })]);
+    expect(jsonLines(r.stdout)).toEqual([
+      expect.objectContaining({ file: path, error: expect.objectContaining({ code: 'network' }) }),
+    ]);
   });
 
   it('--insecure uploads (direct and queued)', async () => {
@@ -147,9 +186,55 @@ describe('CLI over HTTPS', () => {
     const direct = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--insecure', '--json'], env);
     expect(direct.code, direct.stderr).toBe(0);
     expect(await stored(jsonLines(direct.stdout)[0].url as string)).toBe(sum);
-    const queued = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--insecure', '--concurrency', '1', '--state-dir', join(tmp, 'q1'), '--json'], env);
+    const queued = await runCli(
+      bundle,
+      [
+        'upload',
+        path,
+        '--endpoint',
+        endpoint,
+        '--insecure',
+        '--concurrency',
+        '1',
+        '--state-dir',
+        join(tmp, 'q1'),
+        '--json',
+      ],
+      env,
+    );
     expect(queued.code, queued.stderr).toBe(0);
     expect(await stored(jsonLines(queued.stdout)[0].url as string)).toBe(sum);
+
+    // Other TLS settings in the same state dir get their own profile; the --insecure one keeps its setting.
+    const withCa = await runCli(
+      bundle,
+      [
+        'upload',
+        path,
+        '--endpoint',
+        endpoint,
+        '--ca',
+        caFile,
+        '--concurrency',
+        '1',
+        '--state-dir',
+        join(tmp, 'q1'),
+        '--json',
+      ],
+      env,
+    );
+    expect(withCa.code, withCa.stderr).toBe(0);
+    expect(await stored(jsonLines(withCa.stdout)[0].url as string)).toBe(sum);
+    const profiles = JSON.parse(await readFile(join(tmp, 'q1', 'profiles.json'), 'utf8')) as {
+      profiles: Array<{ endpoint: string; caPath?: string; verifyTls: boolean }>;
+    };
+    const tls = profiles.profiles
+      .map((p) => ({ endpoint: p.endpoint, verifyTls: p.verifyTls, caPath: p.caPath }))
+      .sort((a, b) => Number(a.verifyTls) - Number(b.verifyTls));
+    expect(tls).toEqual([
+      { endpoint, verifyTls: false, caPath: undefined },
+      { endpoint, verifyTls: true, caPath: caFile },
+    ]);
   });
 
   it('--ca uploads with verification on (direct and queued; the state dir remembers the CA)', async () => {
@@ -159,22 +244,50 @@ describe('CLI over HTTPS', () => {
     expect(await stored(jsonLines(direct.stdout)[0].url as string)).toBe(sum);
 
     const dir = join(tmp, 'q2');
-    const queued = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--limit-rate', '50MiB', '--state-dir', dir, '--json'], env);
+    const queued = await runCli(
+      bundle,
+      ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--limit-rate', '50MiB', '--state-dir', dir, '--json'],
+      env,
+    );
     expect(queued.code, queued.stderr).toBe(0);
     expect(await stored(jsonLines(queued.stdout)[0].url as string)).toBe(sum);
-    const profiles = JSON.parse(await readFile(join(dir, 'profiles.json'), 'utf8')) as { profiles: Array<{ endpoint: string; caPath?: string; verifyTls: boolean }> };
+    const profiles = JSON.parse(await readFile(join(dir, 'profiles.json'), 'utf8')) as {
+      profiles: Array<{ endpoint: string; caPath?: string; verifyTls: boolean }>;
+    };
     expect(profiles.profiles).toEqual([expect.objectContaining({ endpoint, caPath: caFile, verifyTls: true })]);
 
     // The same state dir without --ca verifies against the bundled roots again: refused up front.
-    const again = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--concurrency', '1', '--state-dir', dir, '--json'], env);
+    const again = await runCli(
+      bundle,
+      ['upload', path, '--endpoint', endpoint, '--concurrency', '1', '--state-dir', dir, '--json'],
+      env,
+    );
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/not trusted/);
   });
 
-  it('`tusk queue resume` uses the CA recorded by an interrupted `tusk upload --ca`', async () => {
+  it('`tusk queue list` after a kill sends no request; `tusk queue resume` then uses the CA recorded by `tusk upload --ca`', async () => {
     const { path, sum } = await source(900_000);
     const dir = join(tmp, 'q3');
-    const { child, done } = startCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--limit-rate', '300k', '--chunk-size', '64KiB', '--state-dir', dir, '--json'], env);
+    const { child, done } = startCli(
+      bundle,
+      [
+        'upload',
+        path,
+        '--endpoint',
+        endpoint,
+        '--ca',
+        caFile,
+        '--limit-rate',
+        '300k',
+        '--chunk-size',
+        '64KiB',
+        '--state-dir',
+        dir,
+        '--json',
+      ],
+      env,
+    );
     const before = new Set(await readdir(store));
     const deadline = Date.now() + 10_000;
     while (!(await readdir(store)).some((f) => !before.has(f))) {
@@ -184,6 +297,17 @@ describe('CLI over HTTPS', () => {
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
+
+    const requestsBefore = seen.length;
+    const list = await runCli(bundle, ['queue', 'list', '--state-dir', dir, '--json'], env);
+    expect(list.code, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as Array<{ path: string; status: string; offset: number; size: number }>;
+    expect(listed).toEqual([expect.objectContaining({ path, status: 'queued', size: 900_000 })]);
+    expect(listed[0].offset).toBeLessThan(900_000);
+    // Give a stray background HEAD time to arrive before asserting there was none.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.slice(requestsBefore)).toEqual([]);
+
     const r = await runCli(bundle, ['queue', 'resume', '--state-dir', dir, '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as { jobs: Array<{ path: string; uploadUrl: string; status: string }> };
@@ -196,5 +320,101 @@ describe('CLI over HTTPS', () => {
     const r = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', path], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/holds no PEM certificate/);
+  });
+});
+
+describe('tusk info, server and delete over HTTPS', () => {
+  async function uploaded(): Promise<{ url: string; size: number }> {
+    const { path, sum } = await source(123_456);
+    const r = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const url = jsonLines(r.stdout)[0].url as string;
+    expect(await stored(url)).toBe(sum);
+    return { url, size: 123_456 };
+  }
+
+  it('tusk info: refused without trust (exit 1, says what to do); works with --ca or --insecure and sends --header', async () => {
+    const { url, size } = await uploaded();
+    const refused = await runCli(bundle, ['info', url, '--json'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/is not trusted.*--ca <ca\.pem>.*--insecure/s);
+
+    const from = seen.length;
+    const withCa = await runCli(
+      bundle,
+      ['info', url, '--ca', caFile, '--header', 'X-Tusk-Test: info-ca', '--json'],
+      env,
+    );
+    expect(withCa.code, withCa.stderr).toBe(0);
+    expect(jsonLines(withCa.stdout)).toEqual([
+      expect.objectContaining({ url, offset: size, length: size, complete: true }),
+    ]);
+    expect(seen.slice(from)).toEqual([expect.objectContaining({ method: 'HEAD', tag: 'info-ca' })]);
+
+    const insecure = await runCli(bundle, ['info', url, '--insecure'], env);
+    expect(insecure.code, insecure.stderr).toBe(0);
+    expect(insecure.stdout).toContain(`offset:   ${size}`);
+  });
+
+  it('tusk server: refused without trust; works with --ca or --insecure and sends --header', async () => {
+    const refused = await runCli(bundle, ['server', endpoint], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/is not trusted/);
+
+    const from = seen.length;
+    const withCa = await runCli(
+      bundle,
+      ['server', endpoint, '--ca', caFile, '--header', 'X-Tusk-Test: server-ca', '--json'],
+      env,
+    );
+    expect(withCa.code, withCa.stderr).toBe(0);
+    const info = jsonLines(withCa.stdout)[0] as { version: string; extensions: string[] };
+    expect(info.version).toBe('1.0.0');
+    expect(info.extensions).toEqual(expect.arrayContaining(['creation', 'termination']));
+    expect(seen.slice(from)).toEqual([expect.objectContaining({ method: 'OPTIONS', tag: 'server-ca' })]);
+
+    const insecure = await runCli(bundle, ['server', endpoint, '--insecure', '--json'], env);
+    expect(insecure.code, insecure.stderr).toBe(0);
+    expect(jsonLines(insecure.stdout)[0]).toMatchObject({ version: '1.0.0' });
+  });
+
+  it('tusk delete: refused without trust (upload kept); removes the upload with --ca, and with --insecure', async () => {
+    const a = await uploaded();
+    const refused = await runCli(bundle, ['delete', a.url], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/is not trusted/);
+    expect(await readdir(store)).toContain(uploadIdOf(a.url));
+
+    const from = seen.length;
+    const withCa = await runCli(
+      bundle,
+      ['delete', a.url, '--ca', caFile, '--header', 'X-Tusk-Test: delete-ca', '--json'],
+      env,
+    );
+    expect(withCa.code, withCa.stderr).toBe(0);
+    expect(jsonLines(withCa.stdout)).toEqual([{ url: a.url, deleted: true }]);
+    expect(seen.slice(from).find((q) => q.method === 'DELETE')).toMatchObject({ tag: 'delete-ca' });
+    expect(await readdir(store)).not.toContain(uploadIdOf(a.url));
+
+    const b = await uploaded();
+    const insecure = await runCli(bundle, ['delete', b.url, '--insecure'], env);
+    expect(insecure.code, insecure.stderr).toBe(0);
+    expect(await readdir(store)).not.toContain(uploadIdOf(b.url));
+  });
+
+  it('--ca that is missing or not a certificate is a usage error (exit 2) for info, server and delete', async () => {
+    const { path } = await source(10);
+    for (const args of [
+      ['info', `${endpoint}/x`],
+      ['server', endpoint],
+      ['delete', `${endpoint}/x`],
+    ]) {
+      const missing = await runCli(bundle, [...args, '--ca', join(tmp, 'no-such.pem')], env);
+      expect(missing.code, args[0]).toBe(2);
+      expect(missing.stderr).toMatch(/Cannot read --ca .*ENOENT/);
+      const notPem = await runCli(bundle, [...args, '--ca', path], env);
+      expect(notPem.code, args[0]).toBe(2);
+      expect(notPem.stderr).toMatch(/holds no PEM certificate/);
+    }
   });
 });

@@ -1,30 +1,32 @@
 import type { Command } from 'commander';
 import { TusClient } from '../../engine/tus/client';
 import { parseHttpUrl } from '../../engine/tus/url';
-import { EXIT, runCommand } from '../options';
-import { collect, transferOptionsFrom } from '../parse';
+import { EXIT, addConnectionOptions, runCommand, type ConnectionFlags } from '../options';
+import { transferOptionsFrom } from '../parse';
 
 /** `tusk delete <upload-url>`: terminates an upload (termination extension). */
 export function registerDeleteCommand(program: Command): void {
-  program
-    .command('delete')
-    .description('delete an upload on the server (termination extension)')
-    .argument('<upload-url>', 'the upload URL')
-    .option('--endpoint <url>', "the tus creation URL, asked whether it supports termination (default: the URL's parent)")
-    .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
-    .option('--insecure', 'do not verify TLS certificates')
-    .option('--json', 'print one JSON object on stdout')
-    .action(async (url: string, flags: { endpoint?: string; header?: string[]; insecure?: boolean; json?: boolean }) => {
-      await runCommand(Boolean(flags.json), async (out) => {
-        const endpoint = flags.endpoint ?? new URL('.', parseHttpUrl(url, 'upload URL')).toString().replace(/\/$/, '');
-        const client = new TusClient({ ...transferOptionsFrom(flags, endpoint), maxRetries: 0 });
-        try {
-          await client.deleteUpload(url);
-          out.result({ url, deleted: true }, `deleted ${url}`);
-          return EXIT.ok;
-        } finally {
-          await client.close();
-        }
-      });
+  addConnectionOptions(
+    program
+      .command('delete')
+      .description('delete an upload on the server (termination extension)')
+      .argument('<upload-url>', 'the upload URL')
+      .option(
+        '--endpoint <url>',
+        "the tus creation URL, asked whether it supports termination (default: the URL's parent)",
+      )
+      .option('--json', 'print one JSON object on stdout'),
+  ).action(async (url: string, flags: { endpoint?: string; json?: boolean } & ConnectionFlags) => {
+    await runCommand(Boolean(flags.json), async (out) => {
+      const endpoint = flags.endpoint ?? new URL('.', parseHttpUrl(url, 'upload URL')).toString().replace(/\/$/, '');
+      const client = new TusClient({ ...transferOptionsFrom(flags, endpoint), maxRetries: 0 });
+      try {
+        await client.deleteUpload(url);
+        out.result({ url, deleted: true }, `deleted ${url}`);
+        return EXIT.ok;
+      } finally {
+        await client.close();
+      }
     });
+  });
 }

@@ -3,9 +3,11 @@
  * Each command opens the state dir (one process at a time holds it), does its work, and releases it.
  */
 import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import type { Engine } from '../../engine/engine-types';
-import { createEngine } from '../../engine/index';
+import { FileProfileRepository, UploadQueue, createEngine } from '../../engine/index';
 import { internalsOf } from '../../engine/engine-internals';
+import { openStore } from '../../engine/store';
 import type { JobView, Target } from '../../../shared/types';
 import { defaultStateDir, formatBytes, summarize, waitForJobs } from './queued-upload';
 
@@ -25,6 +27,36 @@ async function withEngine<T>(o: CommonOptions, autoStart: boolean, run: (engine:
     return await run(engine);
   } finally {
     await engine.close();
+  }
+}
+
+/**
+ * The jobs as the store holds them, without starting the engine: `createEngine` restores the queue, which asks every
+ * server for its offset (HEAD) even with `autoStart: false`, and listing must not touch the network. A queue is built
+ * on the open store (it holds the state-dir lock like any other command) but never restored, started or given a
+ * working client, so nothing is sent and no job changes.
+ */
+export async function listJobs(stateDir: string): Promise<{ jobs: JobView[]; warnings: string[] }> {
+  // A state dir that was never used holds no jobs; listing it should not create it.
+  if (!(await stat(stateDir).catch(() => undefined))) return { jobs: [], warnings: [] };
+  const store = await openStore(stateDir);
+  const profiles = new FileProfileRepository(stateDir);
+  const queue = new UploadQueue({
+    store,
+    clientFactory: () => {
+      throw new Error('tusk queue list is read-only and sends no requests.');
+    },
+    getProfile: (id) => profiles.get(id),
+    resolveHeaders: (id) => profiles.resolveHeaders(id),
+    concurrency: 1,
+    bandwidthLimit: 0,
+    autoStart: false,
+  });
+  try {
+    return { jobs: queue.snapshot().jobs, warnings: [...queue.recoveryMessages] };
+  } finally {
+    await queue.close();
+    await store.close();
   }
 }
 
@@ -70,14 +102,21 @@ async function runAction(fn: () => Promise<number | void>): Promise<void> {
 
 /** Adds `tusk queue …` to the program. */
 export function registerQueueCommands(program: Command): void {
-  const queue = program.command('queue').description('Show and control the durable upload queue (resumable across restarts).');
+  const queue = program
+    .command('queue')
+    .description('Show and control the durable upload queue (resumable across restarts).');
   const common = (c: Command): Command =>
     c
       .option('--state-dir <dir>', `queue state directory (default ${defaultStateDir()})`)
       .option('--json', 'machine-readable output');
 
-  common(queue.command('list').description('List queued, running, failed and finished jobs.')).action((o: CommonOptions) =>
-    runAction(() => withEngine(o, false, async (engine) => printJobs((await engine.api.getSnapshot()).jobs, o.json))),
+  common(queue.command('list').description('List queued, running, failed and finished jobs.')).action(
+    (o: CommonOptions) =>
+      runAction(async () => {
+        const { jobs, warnings } = await listJobs(o.stateDir ?? defaultStateDir());
+        for (const m of warnings) process.stderr.write(`warning: ${m}\n`);
+        printJobs(jobs, o.json);
+      }),
   );
 
   common(queue.command('resume').description('Resume paused and interrupted jobs and wait until the queue is done.'))
@@ -87,37 +126,51 @@ export function registerQueueCommands(program: Command): void {
         withEngine(o, true, async (engine) => {
           await engine.api.resume({ kind: 'all' });
           const jobs = await waitForJobs(engine, undefined, o);
-          return summarize(jobs.filter((j) => j.status !== 'cancelled'), o);
+          return summarize(
+            jobs.filter((j) => j.status !== 'cancelled'),
+            o,
+          );
         }),
       ),
     );
 
-  common(queue.command('retry [ids...]').description('Retry failed or cancelled jobs (all when no ids) and wait for them.'))
+  common(
+    queue.command('retry [ids...]').description('Retry failed or cancelled jobs (all when no ids) and wait for them.'),
+  )
     .option('--quiet', 'no progress lines')
     .action((ids: string[], o: CommonOptions) =>
       runAction(() =>
         withEngine(o, true, async (engine) => {
           const targets = targetsOf(engine, ids);
           for (const t of targets) await engine.api.retry(t);
-          const chosen = targets[0]?.kind === 'all' ? undefined : targets.map((t) => (t.kind === 'job' ? t.id : '')).filter(Boolean);
+          const chosen =
+            targets[0]?.kind === 'all' ? undefined : targets.map((t) => (t.kind === 'job' ? t.id : '')).filter(Boolean);
           const jobs = await waitForJobs(engine, chosen, o);
-          return summarize(jobs.filter((j) => j.status !== 'cancelled'), o);
+          return summarize(
+            jobs.filter((j) => j.status !== 'cancelled'),
+            o,
+          );
         }),
       ),
     );
 
-  common(queue.command('cancel [ids...]').description('Cancel jobs (all unfinished when no ids) and remove their uploads on the server.')).action(
-    (ids: string[], o: CommonOptions) =>
-      runAction(() =>
-        withEngine(o, false, async (engine) => {
-          for (const t of targetsOf(engine, ids)) await engine.api.cancel(t);
-          if (!o.json) process.stdout.write('Cancelled.\n');
-          else printJobs((await engine.api.getSnapshot()).jobs, true);
-        }),
-      ),
+  common(
+    queue
+      .command('cancel [ids...]')
+      .description('Cancel jobs (all unfinished when no ids) and remove their uploads on the server.'),
+  ).action((ids: string[], o: CommonOptions) =>
+    runAction(() =>
+      withEngine(o, false, async (engine) => {
+        for (const t of targetsOf(engine, ids)) await engine.api.cancel(t);
+        if (!o.json) process.stdout.write('Cancelled.\n');
+        else printJobs((await engine.api.getSnapshot()).jobs, true);
+      }),
+    ),
   );
 
-  common(queue.command('clear').description('Remove completed and cancelled jobs from the queue (history keeps them).')).action((o: CommonOptions) =>
+  common(
+    queue.command('clear').description('Remove completed and cancelled jobs from the queue (history keeps them).'),
+  ).action((o: CommonOptions) =>
     runAction(() =>
       withEngine(o, false, async (engine) => {
         const before = (await engine.api.getSnapshot()).jobs.length;

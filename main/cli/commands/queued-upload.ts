@@ -24,6 +24,10 @@ export interface QueuedUploadOptions {
   /** Bytes per PATCH (0 = whole file in one request). */
   chunkSize?: number;
   checksum?: ServerProfile['checksum'];
+  /** Verify the server's TLS certificate (default true; `--insecure` sets false). */
+  verifyTls?: boolean;
+  /** A PEM file with an extra CA to trust (`--ca`); stored as an absolute path so `tusk queue resume` finds it. */
+  caPath?: string;
   /** Print a JSON summary instead of text. */
   json?: boolean;
   /** No progress lines on stderr. */
@@ -45,11 +49,13 @@ export function defaultStateDir(): string {
  */
 export function parseRate(text: number | string): number {
   if (typeof text === 'number') {
-    if (!Number.isFinite(text) || text < 0) throw new Error(`--limit-rate must be 0 or more bytes per second, got ${text}.`);
+    if (!Number.isFinite(text) || text < 0)
+      throw new Error(`--limit-rate must be 0 or more bytes per second, got ${text}.`);
     return Math.floor(text);
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)(b?)(?:\/s)?\s*$/i.exec(text);
-  if (!m) throw new Error(`--limit-rate "${text}" is not a rate. Use bytes per second, e.g. 1048576, 500k, 10MiB or 2MB.`);
+  if (!m)
+    throw new Error(`--limit-rate "${text}" is not a rate. Use bytes per second, e.g. 1048576, 500k, 10MiB or 2MB.`);
   const n = Number(m[1]);
   const unit = m[2].toLowerCase();
   const power = unit === '' ? 0 : 'kmgt'.indexOf(unit) + 1;
@@ -57,16 +63,34 @@ export function parseRate(text: number | string): number {
   return Math.floor(n * (decimal ? 1000 : 1024) ** power);
 }
 
-/** Finds or creates the profile for an endpoint (same endpoint and headers → same profile, so resume works). */
+/**
+ * Finds or creates the profile for an endpoint. A profile is identified by endpoint, headers and TLS settings
+ * (`verifyTls`, `caPath`): the same command again gets the same profile (so resume works), while a run with other TLS
+ * choices gets its own profile and leaves the jobs of the earlier one with the settings they were queued with.
+ */
 async function profileFor(engine: Engine, o: QueuedUploadOptions): Promise<ServerProfile> {
   const { profiles, queue } = internalsOf(engine);
-  const headers = Object.entries(o.headers ?? {}).map(([name, value]) => ({ name, value, secret: /authorization|token|key|secret/i.test(name) }));
+  const headers = Object.entries(o.headers ?? {}).map(([name, value]) => ({
+    name,
+    value,
+    secret: /authorization|token|key|secret/i.test(name),
+  }));
+  const verifyTls = o.verifyTls ?? true;
+  const caPath = o.caPath !== undefined ? resolve(o.caPath) : undefined;
   for (const p of await profiles.list()) {
-    if (p.endpoint !== o.endpoint) continue;
+    if (p.endpoint !== o.endpoint || p.verifyTls !== verifyTls || (p.caPath || undefined) !== caPath) continue;
     const stored = await profiles.resolveHeaders(p.id);
     if (JSON.stringify(stored) !== JSON.stringify(o.headers ?? {})) continue;
-    const wanted = { chunkSize: o.chunkSize ?? p.chunkSize, checksum: o.checksum ?? p.checksum, maxConcurrent: Math.max(p.maxConcurrent, o.concurrency ?? 4) };
-    if (wanted.chunkSize !== p.chunkSize || wanted.checksum !== p.checksum || wanted.maxConcurrent !== p.maxConcurrent) {
+    const wanted = {
+      chunkSize: o.chunkSize ?? p.chunkSize,
+      checksum: o.checksum ?? p.checksum,
+      maxConcurrent: Math.max(p.maxConcurrent, o.concurrency ?? 4),
+    };
+    if (
+      wanted.chunkSize !== p.chunkSize ||
+      wanted.checksum !== p.checksum ||
+      wanted.maxConcurrent !== p.maxConcurrent
+    ) {
       const saved = await profiles.save({ ...p, ...wanted });
       queue.profileChanged(saved);
       return saved;
@@ -78,6 +102,8 @@ async function profileFor(engine: Engine, o: QueuedUploadOptions): Promise<Serve
     name: o.endpoint,
     headers,
     maxConcurrent: Math.max(4, o.concurrency ?? 4),
+    verifyTls,
+    ...(caPath !== undefined ? { caPath } : {}),
     ...(o.chunkSize !== undefined ? { chunkSize: o.chunkSize } : {}),
     ...(o.checksum ? { checksum: o.checksum } : {}),
   });
@@ -121,7 +147,11 @@ export async function waitForJobs(
     for (;;) {
       const list = ids ?? queue.jobIds();
       const jobs = list.map((id) => queue.job(id)).filter((j): j is JobView => j !== undefined);
-      const open = ids ? jobs.filter((j) => !TERMINAL.has(j.status)) : queue.isIdle() ? [] : jobs.filter((j) => !TERMINAL.has(j.status) && j.status !== 'paused');
+      const open = ids
+        ? jobs.filter((j) => !TERMINAL.has(j.status))
+        : queue.isIdle()
+          ? []
+          : jobs.filter((j) => !TERMINAL.has(j.status) && j.status !== 'paused');
       if (open.length === 0 || interrupted) {
         if (interrupted) err('Stopped. Run `tusk queue resume` (same --state-dir) to continue where it left off.');
         return jobs;
@@ -176,7 +206,10 @@ export function summarize(jobs: JobView[], o: { json?: boolean; out?: (line: str
   } else {
     for (const j of jobs) {
       if (j.status === 'completed') out(`${j.relativePath ?? j.path}\t${j.uploadUrl ?? ''}`);
-      else out(`${j.relativePath ?? j.path}\t${j.status.toUpperCase()}: ${j.lastError?.message ?? ''}${j.lastError?.hint ? ' ' + j.lastError.hint : ''}`);
+      else
+        out(
+          `${j.relativePath ?? j.path}\t${j.status.toUpperCase()}: ${j.lastError?.message ?? ''}${j.lastError?.hint ? ' ' + j.lastError.hint : ''}`,
+        );
     }
     for (const j of jobs) if (j.notice) out(`note: ${j.relativePath ?? j.name}: ${j.notice}`);
   }
@@ -190,10 +223,15 @@ export async function runQueuedUpload(paths: string[], options: QueuedUploadOpti
   try {
     new URL(options.endpoint);
   } catch {
-    throw new Error(`--endpoint "${options.endpoint}" is not a URL. Give the tus creation URL, e.g. https://example.com/files/.`);
+    throw new Error(
+      `--endpoint "${options.endpoint}" is not a URL. Give the tus creation URL, e.g. https://example.com/files/.`,
+    );
   }
   const rate = options.limitRate !== undefined ? parseRate(options.limitRate) : undefined;
-  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 64)) {
+  if (
+    options.concurrency !== undefined &&
+    (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 64)
+  ) {
     throw new Error(`--concurrency must be a whole number from 1 to 64, got ${options.concurrency}.`);
   }
   const engine = await createEngine({ stateDir: options.stateDir ?? defaultStateDir() });

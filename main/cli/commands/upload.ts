@@ -6,8 +6,6 @@ import type { UploadFileOptions, UploadResult } from '../../engine/tus/types';
 import { EXIT, addTransferOptions, runCommand } from '../options';
 import type { Output } from '../output';
 import { UsageError, parseCount, transferOptionsFrom, uploadOptionsFrom, type TransferFlags } from '../parse';
-import { makeProfile } from '../../engine/profiles';
-import { FileProfileRepository } from '../../engine/profiles';
 import type { ServerProfile } from '../../../shared/types';
 import { defaultStateDir, parseRate, runQueuedUpload } from './queued-upload';
 
@@ -37,7 +35,8 @@ export function registerUploadCommand(program: Command): void {
       .option('--limit-rate <rate>', 'bandwidth cap in bytes/s, e.g. 500k, 10MiB (uses the queue)'),
   ).action(async (files: string[], flags: UploadFlags) => {
     await runCommand(Boolean(flags.json), async (out) => {
-      if (!flags.endpoint) throw new UsageError('Missing --endpoint: give the tus creation URL, e.g. --endpoint https://host/files/.');
+      if (!flags.endpoint)
+        throw new UsageError('Missing --endpoint: give the tus creation URL, e.g. --endpoint https://host/files/.');
       if (flags.concurrency !== undefined || flags.limitRate !== undefined || (await anyFolder(files)))
         return runQueuedSelection(files, { ...flags, endpoint: flags.endpoint }, out);
       const client = new TusClient(transferOptionsFrom(flags, flags.endpoint));
@@ -63,7 +62,12 @@ async function anyFolder(paths: string[]): Promise<boolean> {
 }
 
 /** Uploads (or resumes) one file and prints the outcome; true on success. Shared with `resume`. */
-export async function transferOne(client: TusClient, out: Output, file: string, options: Partial<UploadFileOptions>): Promise<boolean> {
+export async function transferOne(
+  client: TusClient,
+  out: Output,
+  file: string,
+  options: Partial<UploadFileOptions>,
+): Promise<boolean> {
   const path = resolve(file);
   const bar = out.progress(file);
   const ac = new AbortController();
@@ -76,7 +80,8 @@ export async function transferOne(client: TusClient, out: Output, file: string, 
       signal: ac.signal,
       onProgress: bar ? (sent, total) => bar.update(sent, total) : undefined,
       onEvent: (e) => {
-        if (e.type === 'retry') out.info(`tusk: ${file}: retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s after: ${e.error.message}`);
+        if (e.type === 'retry')
+          out.info(`tusk: ${file}: retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s after: ${e.error.message}`);
         else if (e.type === 'restarted') out.info(`tusk: ${file}: starting over (${e.reason})`);
         else if (e.type === 'resumed') out.info(`tusk: ${file}: resuming at byte ${e.offset}`);
       },
@@ -120,18 +125,27 @@ interface SummaryJob {
 
 /**
  * The queued path of `tusk upload`: validates flags (usage errors → exit 2), checks the server once (unreachable or
- * untrusted → exit 1 at once instead of the queue's endless retries), records TLS choices in the state dir's profile
- * (so `tusk queue resume` uses them too), runs `runQueuedUpload`, and prints one result per file like the direct path.
+ * untrusted → exit 1 at once instead of the queue's endless retries), runs `runQueuedUpload` with the TLS choices (its
+ * profile records them, so `tusk queue resume` uses them too), and prints one result per file like the direct path.
  */
-export async function runQueuedSelection(paths: string[], flags: UploadFlags & { endpoint: string }, out: Output): Promise<number> {
+export async function runQueuedSelection(
+  paths: string[],
+  flags: UploadFlags & { endpoint: string },
+  out: Output,
+): Promise<number> {
   for (const [key, name] of DIRECT_ONLY)
     if (flags[key] !== undefined)
-      throw new UsageError(`${name} is not available when uploading folders or with --concurrency/--limit-rate; upload single files without those to use it.`);
+      throw new UsageError(
+        `${name} is not available when uploading folders or with --concurrency/--limit-rate; upload single files without those to use it.`,
+      );
   const endpoint = flags.endpoint;
   if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol))
-    throw new UsageError(`Invalid --endpoint "${endpoint}": give the http(s) tus creation URL, e.g. --endpoint https://host/files/.`);
+    throw new UsageError(
+      `Invalid --endpoint "${endpoint}": give the http(s) tus creation URL, e.g. --endpoint https://host/files/.`,
+    );
   const concurrency = flags.concurrency !== undefined ? parseCount(flags.concurrency, '--concurrency', 1) : undefined;
-  if (concurrency !== undefined && concurrency > 64) throw new UsageError(`Invalid --concurrency "${flags.concurrency}": give a whole number from 1 to 64.`);
+  if (concurrency !== undefined && concurrency > 64)
+    throw new UsageError(`Invalid --concurrency "${flags.concurrency}": give a whole number from 1 to 64.`);
   let limitRate: number | undefined;
   try {
     limitRate = flags.limitRate !== undefined ? parseRate(flags.limitRate) : undefined;
@@ -150,13 +164,14 @@ export async function runQueuedSelection(paths: string[], flags: UploadFlags & {
   } finally {
     await probe.close();
   }
-  await syncTlsProfile(stateDir, endpoint, client.headers ?? {}, client.verifyTls ?? true, flags.ca !== undefined ? resolve(flags.ca) : undefined);
 
   let summary = '';
   const code = await runQueuedUpload(paths, {
     endpoint,
     stateDir,
     headers: client.headers,
+    verifyTls: client.verifyTls ?? true,
+    ...(flags.ca !== undefined ? { caPath: resolve(flags.ca) } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(limitRate !== undefined ? { limitRate } : {}),
     ...(client.chunkSize !== undefined ? { chunkSize: client.chunkSize } : {}),
@@ -184,32 +199,4 @@ export async function runQueuedSelection(paths: string[], flags: UploadFlags & {
     if (j.notice) out.info(`tusk: note: ${label}: ${j.notice}`);
   }
   return code === 0 ? EXIT.ok : EXIT.failed;
-}
-
-/**
- * Stores `verifyTls`/`caPath` in the profile `runQueuedUpload` will pick (same endpoint and headers), creating it when
- * a non-default TLS choice needs a home. Every run sets them, so a later run without `--insecure` verifies again.
- */
-async function syncTlsProfile(stateDir: string, endpoint: string, headers: Record<string, string>, verifyTls: boolean, caPath: string | undefined): Promise<void> {
-  const repo = new FileProfileRepository(stateDir);
-  for (const p of await repo.list()) {
-    if (p.endpoint !== endpoint) continue;
-    if (JSON.stringify(await repo.resolveHeaders(p.id)) !== JSON.stringify(headers)) continue;
-    if (p.verifyTls !== verifyTls || p.caPath !== caPath) {
-      const { caPath: _old, ...rest } = p;
-      await repo.save({ ...rest, verifyTls, ...(caPath ? { caPath } : {}) });
-    }
-    return;
-  }
-  if (verifyTls && !caPath) return;
-  await repo.save(
-    makeProfile({
-      endpoint,
-      name: endpoint,
-      // The same header entries `runQueuedUpload` would create, so it finds this profile.
-      headers: Object.entries(headers).map(([name, value]) => ({ name, value, secret: /authorization|token|key|secret/i.test(name) })),
-      verifyTls,
-      ...(caPath ? { caPath } : {}),
-    }),
-  );
 }
