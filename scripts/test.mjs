@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'test-results');
+// Not Playwright's own `test-results/` (it empties that folder when it starts).
+const out = join(root, 'reports');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const quick = process.argv.includes('--quick');
