@@ -167,4 +167,15 @@ describe('tusk upload through the queue', () => {
       expect(await server.sha256(j.uploadUrl)).toBe(sums.get(j.path));
     }
   });
+
+  it('`tusk queue list` of a state dir never used prints an empty queue and does not create the dir', async () => {
+    const dir = stateDir();
+    const text = await runCli(bundle, ['queue', 'list', '--state-dir', dir], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toBe('The queue is empty.\n');
+    const json = await runCli(bundle, ['queue', 'list', '--state-dir', dir, '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([]);
+    await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });
