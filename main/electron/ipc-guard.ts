@@ -104,14 +104,23 @@ export function parseDroppedPaths(payload: unknown): string[] {
 
 /**
  * Holds pushed events until the renderer says it is ready, then delivers them in order.
- * Queue deltas sent before ready are dropped rather than buffered: the renderer pulls a snapshot first.
+ * The renderer pulls its snapshot *before* it says ready, so events pushed in between must not be lost: they are
+ * buffered (the renderer drops queue deltas older than its snapshot by `seq`). The buffer is bounded: while no window
+ * is open (close-to-tray) only the newest `limit` events are kept, and a window that opens later pulls a fresh
+ * snapshot anyway.
  */
 export class EventGate<E extends string> {
   private ready = false;
-  constructor(private readonly send: (event: E, payload: unknown) => void) {}
-  /** Marks the renderer ready (after `rendererReady`). */
+  private readonly pending: Array<[E, unknown]> = [];
+  constructor(
+    private readonly send: (event: E, payload: unknown) => void,
+    private readonly limit = 1000,
+  ) {}
+  /** Marks the renderer ready (after `rendererReady`) and delivers what was held, oldest first. */
   open(): void {
     this.ready = true;
+    const held = this.pending.splice(0);
+    for (const [event, payload] of held) this.send(event, payload);
   }
   /** Marks it not ready (window closed or reloading). */
   close(): void {
@@ -120,9 +129,17 @@ export class EventGate<E extends string> {
   get isOpen(): boolean {
     return this.ready;
   }
-  /** Sends when ready; returns whether it was sent. */
+  /** Events held for the next `open()`. */
+  get heldCount(): number {
+    return this.pending.length;
+  }
+  /** Sends when ready, else holds; returns whether it was sent now. */
   push(event: E, payload: unknown): boolean {
-    if (!this.ready) return false;
+    if (!this.ready) {
+      this.pending.push([event, payload]);
+      if (this.pending.length > this.limit) this.pending.shift();
+      return false;
+    }
     this.send(event, payload);
     return true;
   }

@@ -94,6 +94,8 @@ export async function connect(): Promise<() => void> {
     }),
     b.on('settings:changed', (settings) => useApp.getState().setSettings(settings)),
     b.on('toast', (t) => useApp.getState().toast(t.level, t.message)),
+    // The application menu (e.g. Settings… Ctrl/Cmd+,) switches views.
+    b.on('menu:open-view', ({ view }) => useApp.getState().setView(view)),
   ];
   const [settings, profiles, snapshot] = await Promise.all([
     b.api.getSettings(),

@@ -133,18 +133,31 @@ describe('parseDroppedPaths', () => {
 });
 
 describe('EventGate', () => {
-  it('sends nothing before the renderer is ready, then everything in order', () => {
+  it('holds events until the renderer is ready, then delivers them in order', () => {
     const sent: Array<[string, unknown]> = [];
     const gate = new EventGate<'a' | 'b'>((e, p) => sent.push([e, p]));
+    // Pushed between the renderer's snapshot and its rendererReady: must not be lost.
     expect(gate.push('a', 1)).toBe(false);
+    expect(sent).toEqual([]);
     gate.open();
+    expect(sent).toEqual([['a', 1]]);
     expect(gate.push('a', 2)).toBe(true);
     gate.push('b', 3);
     gate.close();
     gate.push('a', 4);
     expect(sent).toEqual([
+      ['a', 1],
       ['a', 2],
       ['b', 3],
     ]);
+    expect(gate.heldCount).toBe(1);
+  });
+
+  it('keeps only the newest events while no window is open', () => {
+    const sent: unknown[] = [];
+    const gate = new EventGate<'a'>((_e, p) => sent.push(p), 3);
+    for (let i = 1; i <= 5; i++) gate.push('a', i);
+    gate.open();
+    expect(sent).toEqual([3, 4, 5]);
   });
 });
