@@ -5,7 +5,8 @@
  * and without sha256. Prints a table, the ratios and PASS/FAIL against the design's targets, and writes
  * `bench/out/throughput.json`.
  *
- * Options: `--size 256MiB` (or env BENCH_SIZE; default 1GiB), `--repeat N` (median of N runs per case, default 1),
+ * Options: `--size 256MiB` (or env BENCH_SIZE; default 1GiB), `--repeat N` (N rounds over all cases, round-robin so a
+ * change in background load hits every client alike; the median per case, default 1),
  * `--skip-tusnode` (only the discard server).
  *
  * Servers and every client run in their own processes so each client's RSS and event loop are its own. The raw
@@ -191,58 +192,84 @@ async function main(): Promise<void> {
     for (const name of await readdir(endpoints.tusNodeDir)) await rm(join(endpoints.tusNodeDir, name), { force: true });
   };
 
-  const runCase = async (server: ServerKey, client: Client, chunk: number, checksum: 'none' | 'sha256'): Promise<void> => {
-    const runs: Array<{ ok: boolean; ms: number; error?: string; child?: ClientChildResult }> = [];
-    for (let i = 0; i < repeat; i++) {
-      if (client === 'curl') runs.push(await runCurl(endpoints[server], file, size, checksum === 'sha256' ? [checksumHeader] : []));
-      else {
-        const child = await runChild([client, endpoints[server], file, String(chunk), checksum]);
-        runs.push({ ok: child.ok, ms: child.ms, error: child.error, child });
-      }
-      if (server === 'tusNode') await cleanTusNode();
-    }
-    const failed = runs.find((r) => !r.ok);
-    const ms = median(runs.map((r) => r.ms));
-    const children = runs.map((r) => r.child).filter((c): c is ClientChildResult => c !== undefined);
-    const r: CaseResult = {
-      server,
-      client,
-      chunk,
-      checksum,
-      ok: !failed,
-      ...(failed?.error ? { error: failed.error } : {}),
-      mibPerS: failed ? 0 : size / MiB / (ms / 1000),
-      ...(children.length
-        ? {
-            peakRss: Math.max(...children.map((c) => c.peakRss)),
-            maxRssOs: Math.max(...children.map((c) => c.maxRssOs)),
-            rssStart: Math.max(...children.map((c) => c.rssStart)),
-            loopP99Ms: Math.max(...children.map((c) => c.loopP99Ms)),
-            loopMaxMs: Math.max(...children.map((c) => c.loopMaxMs)),
-          }
-        : {}),
-    };
-    results.push(r);
-    console.log(
-      `  ${server.padEnd(21)} ${checksum.padEnd(6)} ${fmtChunk(chunk).padEnd(7)} ${client.padEnd(13)} ` +
-        (r.ok ? `${r.mibPerS.toFixed(0).padStart(6)} MiB/s` : `FAILED: ${r.error}`) +
-        (client === 'tusk' && r.ok ? `  rss ${fmtMiB(r.peakRss)} (at start ${fmtMiB(r.rssStart)}, os max ${fmtMiB(r.maxRssOs)}), loop p99 ${r.loopP99Ms?.toFixed(1)} ms` : ''),
-    );
+  interface Run {
+    ok: boolean;
+    ms: number;
+    error?: string;
+    child?: ClientChildResult;
+  }
+  interface Spec {
+    server: ServerKey;
+    client: Client;
+    chunk: number;
+    checksum: 'none' | 'sha256';
+    runs: Run[];
+  }
+  const specs: Spec[] = [];
+  const add = (server: ServerKey, client: Client, chunk: number, checksum: 'none' | 'sha256'): void => {
+    specs.push({ server, client, chunk, checksum, runs: [] });
   };
-
   const chunks = [MiB, 8 * MiB, Infinity];
+  for (const server of ['discard', ...(skipTusNode ? [] : ['tusNode'])] as ServerKey[]) {
+    add(server, rawClient, Infinity, 'none');
+    for (const chunk of chunks) {
+      if (tuskAvailable) add(server, 'tusk', chunk, 'none');
+      add(server, 'tus-js-client', chunk, 'none');
+    }
+  }
+  for (const server of ['discardSha256', 'discardSha256NoVerify'] as const) {
+    if (hasCurl) add(server, 'curl', Infinity, 'sha256');
+    if (tuskAvailable) for (const chunk of chunks) add(server, 'tusk', chunk, 'sha256');
+  }
+
+  const label = (sp: Spec): string =>
+    `${sp.server.padEnd(21)} ${sp.checksum.padEnd(6)} ${fmtChunk(sp.chunk).padEnd(7)} ${sp.client.padEnd(13)}`;
   try {
-    for (const server of ['discard', ...(skipTusNode ? [] : ['tusNode'])] as ServerKey[]) {
-      await runCase(server, rawClient, Infinity, 'none');
-      for (const chunk of chunks) {
-        if (tuskAvailable) await runCase(server, 'tusk', chunk, 'none');
-        await runCase(server, 'tus-js-client', chunk, 'none');
+    // Round-robin over the cases, so a change in background load hits every client alike instead of one case.
+    for (let i = 0; i < repeat; i++) {
+      if (repeat > 1) console.log(`run ${i + 1} of ${repeat}`);
+      for (const sp of specs) {
+        let run: Run;
+        if (sp.client === 'curl') run = await runCurl(endpoints[sp.server], file, size, sp.checksum === 'sha256' ? [checksumHeader] : []);
+        else {
+          const child = await runChild([sp.client, endpoints[sp.server], file, String(sp.chunk), sp.checksum]);
+          run = { ok: child.ok, ms: child.ms, error: child.error, child };
+        }
+        if (sp.server === 'tusNode') await cleanTusNode();
+        sp.runs.push(run);
+        const c = run.child;
+        console.log(
+          `  ${label(sp)} ` +
+            (run.ok ? `${(size / MiB / (run.ms / 1000)).toFixed(0).padStart(6)} MiB/s` : `FAILED: ${run.error}`) +
+            (sp.client === 'tusk' && c && run.ok
+              ? `  rss ${fmtMiB(c.peakRss)} (at start ${fmtMiB(c.rssStart)}, os max ${fmtMiB(c.maxRssOs)}), loop p99 ${c.loopP99Ms.toFixed(1)} ms`
+              : ''),
+        );
       }
     }
-    if (hasCurl) await runCase('discardSha256', 'curl', Infinity, 'sha256');
-    if (tuskAvailable) for (const chunk of chunks) await runCase('discardSha256', 'tusk', chunk, 'sha256');
-    if (hasCurl) await runCase('discardSha256NoVerify', 'curl', Infinity, 'sha256');
-    if (tuskAvailable) for (const chunk of chunks) await runCase('discardSha256NoVerify', 'tusk', chunk, 'sha256');
+    for (const sp of specs) {
+      const failed = sp.runs.find((r) => !r.ok);
+      const ms = median(sp.runs.map((r) => r.ms));
+      const children = sp.runs.map((r) => r.child).filter((c): c is ClientChildResult => c !== undefined);
+      results.push({
+        server: sp.server,
+        client: sp.client,
+        chunk: sp.chunk,
+        checksum: sp.checksum,
+        ok: !failed,
+        ...(failed?.error ? { error: failed.error } : {}),
+        mibPerS: failed ? 0 : size / MiB / (ms / 1000),
+        ...(children.length
+          ? {
+              peakRss: Math.max(...children.map((c) => c.peakRss)),
+              maxRssOs: Math.max(...children.map((c) => c.maxRssOs)),
+              rssStart: Math.max(...children.map((c) => c.rssStart)),
+              loopP99Ms: Math.max(...children.map((c) => c.loopP99Ms)),
+              loopMaxMs: Math.max(...children.map((c) => c.loopMaxMs)),
+            }
+          : {}),
+      });
+    }
   } finally {
     servers.stdin.end();
     await removeDir(dir);
