@@ -85,7 +85,8 @@ describe('controls', () => {
     const files: string[] = [];
     for (let i = 0; i < 4; i++) {
       files.push(join(dir, `f${i}.bin`));
-      await writeRandomFile(files[i], 20_000, 20 + i);
+      // Above SMALL_FILE_MAX: small files take a quarter slot each, so concurrency 1 would run four of them at once.
+      await writeRandomFile(files[i], 100_000, 20 + i);
     }
     const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { concurrency: 1 }, engine: { autoStart: false } });
     engine = e;

@@ -1,6 +1,7 @@
 /**
  * Crash soak: a 50-file batch uploaded by a child process that is killed with SIGKILL at 20 random moments and
- * restarted each time. At the end every file on the server matches its source and no file was uploaded twice.
+ * restarted each time. At the end every file on the server matches its source and no file above SMALL_FILE_MAX was
+ * uploaded twice (a small one may be, see docs/queue.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +9,7 @@ import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { SMALL_FILE_MAX } from '../../main/engine/tus/client';
 
 const KILLS = 20;
 const FILES = 50;
@@ -37,7 +39,7 @@ function run(stateDir: string, folder: string): { child: ChildProcess; done: Pro
 }
 
 describe('crash soak', () => {
-  it(`survives ${KILLS} SIGKILLs: every file byte-identical, none uploaded twice`, { timeout: 150_000 }, async () => {
+  it(`survives ${KILLS} SIGKILLs: every file byte-identical, none above 64 KiB uploaded twice`, { timeout: 150_000 }, async () => {
     const folder = join(dir, 'soak');
     await mkdir(join(folder, 'sub', 'deeper'), { recursive: true });
     const sources = new Map<string, string>();
@@ -85,9 +87,16 @@ describe('crash soak', () => {
       completed.set(rel, [...(completed.get(rel) ?? []), info.id]);
     }
     expect([...completed.keys()].sort()).toEqual([...sources.keys()].sort());
+    let smallTwice = 0;
     for (const [rel, ids] of completed) {
-      expect(ids, `${rel} was uploaded ${ids.length} times`).toHaveLength(1);
-      expect(await sha256File(join(server.dir, ids[0])), rel).toBe(sources.get(rel));
+      const size = (await stat(join(folder, rel.slice('soak/'.length)))).size;
+      // Small files go in the creation request (docs/queue.md, "Durability"): a kill after the server stored one and
+      // before its URL was saved leaves a complete copy the client never learned about, and the file is sent again.
+      // Every copy must still be byte-identical; bigger files must be uploaded exactly once.
+      if (size > SMALL_FILE_MAX) expect(ids, `${rel} was uploaded ${ids.length} times`).toHaveLength(1);
+      else if (ids.length > 1) smallTwice++;
+      for (const id of ids) expect(await sha256File(join(server.dir, id)), rel).toBe(sources.get(rel));
     }
+    process.stdout.write(`crash soak: ${smallTwice} small file(s) sent more than once (kill between creation and saving the URL)\n`);
   });
 });

@@ -40,10 +40,13 @@ import { TokenBucketLimiter } from './limiter';
 import { SpeedMeter, ThroughputHistory, etaSeconds } from './speed';
 import { DEFAULT_IGNORE_PATTERNS, scanFolder } from './scan';
 import { mimeTypeOf } from './history';
+import { SMALL_FILE_MAX } from '../tus/client';
 
 /** The part of `TusClient` the queue uses (so tests and benchmarks can hand in the real one or a wrapper). */
 export interface QueueTusClient {
   uploadFile(options: UploadFileOptions): Promise<UploadResult>;
+  /** One-request upload of a small file; undefined (nothing sent) when it does not apply. Optional for test doubles. */
+  uploadSmallFile?(options: UploadFileOptions & { path: string }): Promise<UploadResult | undefined>;
   getServerInfo(): Promise<ServerInfo>;
   getUploadInfo(url: string): Promise<UploadInfo>;
   deleteUpload(url: string): Promise<void>;
@@ -116,6 +119,21 @@ interface Agg {
 const emptyAgg = (): Agg => ({ jobs: 0, completed: 0, failed: 0, cancelled: 0, uploading: 0, retrying: 0, queued: 0, paused: 0, size: 0, offset: 0 });
 
 const ATTEMPT_LOG_MAX = 50;
+/**
+ * Concurrency is counted in slot units: an upload takes `SLOT_UNITS`, a small one (≤ `SMALL_FILE_MAX`, one request)
+ * takes 1. So `Settings.concurrency` 8 runs 8 big uploads, or 32 small ones, or a mix; the same for a profile's
+ * `maxConcurrent`. Small uploads are short and mostly waiting for the server, so they need more in flight.
+ */
+const SLOT_UNITS = 4;
+
+/** True for a job that fits in one creation-with-upload request. */
+function isSmallJob(rec: JobRecord): boolean {
+  return rec.size > 0 && rec.size <= SMALL_FILE_MAX;
+}
+
+function slotUnits(rec: JobRecord): number {
+  return isSmallJob(rec) ? 1 : SLOT_UNITS;
+}
 const UNFINISHED: ReadonlySet<JobStatus> = new Set(['queued', 'uploading', 'retrying', 'paused']);
 
 /** Turns whatever an upload threw into what a person sees. */
@@ -149,7 +167,9 @@ export class UploadQueue {
   private readonly total: Agg = emptyAgg();
   private readonly history: HistoryEntry[];
   private readonly running = new Set<string>();
+  /** Slot units in use per profile and overall: a job takes `SLOT_UNITS`, a small one 1 (see `slotUnits`). */
   private readonly runningPerProfile = new Map<string, number>();
+  private runningUnits = 0;
   private readonly profileCache = new Map<string, ServerProfile>();
   private readonly clients = new Map<string, { key: string; client: QueueTusClient }>();
   private readonly serverInfo = new Map<string, Promise<ServerInfo | undefined>>();
@@ -807,7 +827,7 @@ export class UploadQueue {
         this.pendingHead = 0;
         this.pendingDirty = false;
       }
-      for (let i = this.pendingHead; i < this.pending.length && this.running.size < this.concurrency; i++) {
+      for (let i = this.pendingHead; i < this.pending.length && this.runningUnits < this.concurrency * SLOT_UNITS; i++) {
         const id = this.pending[i];
         const live = this.jobs.get(id);
         if (!live || live.rec.status !== 'queued' || this.running.has(id)) {
@@ -815,7 +835,7 @@ export class UploadQueue {
           continue;
         }
         const profile = this.profileCache.get(live.rec.profileId);
-        const limit = profile?.maxConcurrent ?? 1;
+        const limit = (profile?.maxConcurrent ?? 1) * SLOT_UNITS;
         if ((this.runningPerProfile.get(live.rec.profileId) ?? 0) >= limit) continue;
         if (i === this.pendingHead) this.pendingHead++;
         this.startJob(live);
@@ -828,7 +848,10 @@ export class UploadQueue {
   private startJob(live: Live): void {
     const id = live.rec.id;
     this.running.add(id);
-    this.runningPerProfile.set(live.rec.profileId, (this.runningPerProfile.get(live.rec.profileId) ?? 0) + 1);
+    // Fixed at start: the size may change while running (a changed source), the release must match.
+    const units = slotUnits(live.rec);
+    this.runningUnits += units;
+    this.runningPerProfile.set(live.rec.profileId, (this.runningPerProfile.get(live.rec.profileId) ?? 0) + units);
     live.stopReason = undefined;
     live.controller = new AbortController();
     live.speed.reset();
@@ -839,7 +862,8 @@ export class UploadQueue {
       .catch((err: unknown) => this.handleFailure(live, err))
       .finally(() => {
         this.running.delete(id);
-        const n = (this.runningPerProfile.get(live.rec.profileId) ?? 1) - 1;
+        this.runningUnits -= units;
+        const n = (this.runningPerProfile.get(live.rec.profileId) ?? units) - units;
         if (n <= 0) this.runningPerProfile.delete(live.rec.profileId);
         else this.runningPerProfile.set(live.rec.profileId, n);
         live.controller = undefined;
@@ -867,7 +891,7 @@ export class UploadQueue {
       const info = await this.serverInfoOf(rec.profileId);
       if (info?.extensions.includes('concatenation')) parallelUploads = profile.parallelUploads;
     }
-    const result = await client.uploadFile({
+    const options: UploadFileOptions & { path: string } = {
       path: rec.path,
       metadata: rec.metadata,
       ...(rec.uploadUrl ? { uploadUrl: rec.uploadUrl } : {}),
@@ -898,7 +922,10 @@ export class UploadQueue {
         if (offset > live.sent) this.setSent(live, offset);
       },
       onEvent: (event) => this.onUploadEvent(live, event),
-    });
+    };
+    // Small new files go in the creation request itself (see docs/queue.md, "Durability"): one request, no PATCH.
+    const small = !rec.uploadUrl && isSmallJob(rec) && client.uploadSmallFile ? await client.uploadSmallFile(options) : undefined;
+    const result = small ?? (await client.uploadFile(options));
     if (!result.complete) throw Object.assign(new Error('The upload stopped before the end.'), { code: 'http', retryable: true });
     const now = this.now();
     live.failStreak = 0;

@@ -1,13 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { TusError, errorFromStatus, isTusError } from './errors';
-import { chooseChecksum } from './checksum';
+import { TusError, abortedError, errorFromStatus, isTusError } from './errors';
+import { checksumHeader, chooseChecksum } from './checksum';
 import { fileTypeFor } from './filetype';
 import { DefaultFingerprinter } from './fingerprint';
 import { UndiciHttpStack, type HttpStack } from './http';
 import { encodeMetadata, parseMetadata, validateMetadata } from './metadata';
 import { retryDelay, shouldRetry } from './retry';
 import { parseServerInfo } from './server-info';
-import { openFileSource, StreamSource, type UploadSource } from './sources';
+import { fileError, openFileSource, StreamSource, type UploadSource } from './sources';
 import { Transport, sleep } from './transport';
 import { parseHttpUrl, resolveLocation } from './url';
 import { FileUrlStorage } from './url-storage';
@@ -16,6 +17,12 @@ import type { ServerInfo, TusClientOptions, UploadFileOptions, UploadInfo, Uploa
 
 /** Default bytes per PATCH: 8 MiB (the seed's 1 MiB costs a round trip per MiB). */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+/**
+ * Files up to this size can go in the creation request itself (creation-with-upload): one request instead of POST +
+ * PATCH. Re-sending that much after a crash costs nothing, which is what makes giving up "URL durable before the
+ * first byte" acceptable for them (docs/queue.md).
+ */
+export const SMALL_FILE_MAX = 64 * 1024;
 /** How long an OPTIONS answer is reused. */
 const SERVER_INFO_TTL_MS = 30_000;
 
@@ -96,6 +103,96 @@ export class TusClient {
     } finally {
       await uploader.close();
     }
+  }
+
+  /**
+   * One-request upload of a small file (≤ `SMALL_FILE_MAX`): one `readFile`, then POST with the whole body
+   * (creation-with-upload). Returns undefined, having sent nothing, when this path does not apply (a bigger file, a
+   * server without creation-with-upload, a deferred or partial upload); the caller then uses `uploadFile`. When the
+   * server keeps fewer bytes than sent, the rest goes through the normal resume path. `onUploadUrl` is awaited after
+   * the POST (the bytes are already sent by then).
+   */
+  async uploadSmallFile(options: UploadFileOptions & { path: string }): Promise<UploadResult | undefined> {
+    const started = Date.now();
+    const info = await this.getServerInfo({ signal: options.signal });
+    if (!info.extensions.includes('creation-with-upload')) return undefined;
+    let data: Buffer;
+    try {
+      data = await readFile(options.path, { signal: options.signal });
+    } catch (cause) {
+      if (options.signal?.aborted) throw abortedError();
+      const code = (cause as NodeJS.ErrnoException).code;
+      // A folder or a special file: the normal path gives the specific message.
+      if (code === 'EISDIR') return undefined;
+      throw fileError(options.path, cause);
+    }
+    if (data.length === 0 || data.length > SMALL_FILE_MAX) return undefined;
+    const checksum = chooseChecksum(options.checksum ?? this.options.checksum ?? 'auto', info.checksumAlgorithms);
+    if (info.maxSize !== undefined && data.length > info.maxSize)
+      throw new TusError('too-large', `The upload is ${data.length} bytes but the server accepts at most ${info.maxSize} bytes (Tus-Max-Size).`, {
+        url: this.endpoint,
+        hint: 'Upload a smaller file, or ask the server operator to raise the limit.',
+      });
+    const metadata: Record<string, string> = { ...options.metadata };
+    metadata.filename ??= basename(options.path);
+    metadata.filetype ??= fileTypeFor(options.path);
+    validateMetadata(metadata);
+    const headers: Record<string, string> = {
+      'Upload-Length': String(data.length),
+      'Content-Type': 'application/offset+octet-stream',
+      'Content-Length': String(data.length),
+    };
+    const md = encodeMetadata(metadata, this.resolved.metadataEncoding);
+    if (md) headers['Upload-Metadata'] = md;
+    if (checksum) headers['Upload-Checksum'] = await checksumHeader(checksum, data);
+    if (this.resolved.rateLimiter) await this.resolved.rateLimiter.take(data.length, options.signal);
+    // A buffer body: undici's own headers/body timeouts cover a stall, no per-request timer needed.
+    const res = await this.transport.send('POST', this.endpoint, headers, data, options.signal);
+    if (res.status !== 201 && res.status !== 200)
+      throw errorFromStatus('POST', this.endpoint, res.status, res.body, `Creating the upload (${data.length} bytes) failed`);
+    const location = res.headers['location'];
+    if (!location)
+      throw new TusError('http', 'The server created the upload but sent no Location header.', {
+        method: 'POST',
+        url: this.endpoint,
+        status: res.status,
+        hint: 'Behind a proxy or CORS, make sure the Location header is passed through (exposed).',
+      });
+    const url = resolveLocation(location, this.endpoint);
+    const rawOffset = res.headers['upload-offset'];
+    const offset = rawOffset === undefined ? 0 : Number(rawOffset);
+    if (!Number.isInteger(offset) || offset < 0 || offset > data.length)
+      throw new TusError('http', `The server answered offset ${rawOffset} to a creation with ${data.length} bytes.`, {
+        method: 'POST',
+        url: this.endpoint,
+        status: res.status,
+        retryable: true,
+        hint: 'The server or a proxy misbehaves; the upload is tried again.',
+      });
+    options.onEvent?.({ type: 'created', url, deferredLength: false });
+    await options.onUploadUrl?.(url);
+    if (offset > 0) {
+      options.onProgress?.(offset, data.length);
+      options.onChunkComplete?.(offset, data.length);
+    }
+    // The server kept only part of the body: continue like any other upload.
+    if (offset < data.length) return this.uploadFile({ ...options, uploadUrl: url, onUploadUrl: undefined });
+    const elapsedMs = Date.now() - started;
+    return {
+      url,
+      offset,
+      size: data.length,
+      complete: true,
+      checksum,
+      stats: {
+        bytesUploaded: data.length,
+        chunksUploaded: 1,
+        retries: 0,
+        elapsedMs,
+        averageSpeed: elapsedMs > 0 ? (data.length * 1000) / elapsedMs : data.length,
+        currentSpeed: 0,
+      },
+    };
   }
 
   /** Continues the upload at `uploadUrl` from the server's offset (a new upload when it is gone). */

@@ -32,7 +32,7 @@ export async function openFileSource(path: string, range?: { start: number; end:
   try {
     st = await stat(path);
   } catch (cause) {
-    throw fsError(path, cause);
+    throw fileError(path, cause);
   }
   if (st.isDirectory())
     throw new TusError('invalid-argument', `${path} is a directory, not a file.`, {
@@ -44,12 +44,13 @@ export async function openFileSource(path: string, range?: { start: number; end:
   try {
     fh = await open(path, 'r');
   } catch (cause) {
-    throw fsError(path, cause);
+    throw fileError(path, cause);
   }
   return new FileSource(path, fh, st.size, st.mtimeMs, range);
 }
 
-function fsError(path: string, cause: unknown): TusError {
+/** An fs failure on `path` as a TusError that says what to do (missing, no permission, a folder…). */
+export function fileError(path: string, cause: unknown): TusError {
   const code = (cause as NodeJS.ErrnoException).code;
   if (code === 'ENOENT')
     return new TusError('source-missing', `File not found: ${path}.`, { cause, hint: 'Check the path; the file may have been moved or deleted.' });
