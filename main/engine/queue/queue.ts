@@ -13,6 +13,7 @@ import { basename } from 'node:path';
 import type {
   AddResult,
   AttemptLogEntry,
+  BatchProblem,
   BatchView,
   ErrorInfo,
   HistoryEntry,
@@ -129,6 +130,11 @@ const SLOT_UNITS = 4;
 /** True for a job that fits in one creation-with-upload request. */
 function isSmallJob(rec: JobRecord): boolean {
   return rec.size > 0 && rec.size <= SMALL_FILE_MAX;
+}
+
+function alreadyQueued(status: JobStatus): string {
+  const what = status === 'failed' ? 'retry' : status === 'paused' ? 'resume' : 'let it finish, or remove';
+  return `Already in the queue (${status}): ${what} that job instead of adding the file again.`;
 }
 
 function slotUnits(rec: JobRecord): number {
@@ -330,6 +336,11 @@ export class UploadQueue {
     const result: AddResult = { jobIds: [], batchIds: [], rejected: [] };
     const profile = opts.profile;
     this.profileCache.set(profile.id, profile);
+    const existing = this.unfinishedPaths(profile.id);
+    const duplicate = (path: string): BatchProblem | undefined => {
+      const status = existing.get(path);
+      return status === undefined ? undefined : { path, reason: alreadyQueued(status) };
+    };
     for (const path of paths) {
       let st;
       try {
@@ -344,7 +355,13 @@ export class UploadQueue {
       }
       const now = this.now();
       if (st.isFile()) {
+        const dup = duplicate(path);
+        if (dup) {
+          result.rejected.push(dup);
+          continue;
+        }
         const rec = this.newJob(path, basename(path), undefined, undefined, st.size, st.mtimeMs, profile, now);
+        existing.set(path, rec.status);
         result.jobIds.push(rec.id);
       } else if (st.isDirectory()) {
         const scan = await scanFolder(path, {
@@ -355,15 +372,26 @@ export class UploadQueue {
           result.rejected.push({ path, reason: 'The folder has no files to upload (it is empty or every file is ignored).' });
           continue;
         }
+        // A file with an unfinished job (e.g. the same folder added again after a crash) is not queued twice.
+        const files = existing.size === 0 ? scan.files : scan.files.filter((f) => !existing.has(f.path));
+        if (files.length === 0 && scan.files.length > 0) {
+          result.rejected.push({
+            path,
+            reason: `Already in the queue: every file of this folder already has an unfinished job (${scan.files.length}). Resume or retry those jobs instead of adding the folder again.`,
+          });
+          continue;
+        }
+        if (files.length < scan.files.length) for (const f of scan.files) if (existing.has(f.path)) result.rejected.push(duplicate(f.path)!);
         const batch: BatchRecord = { id: randomUUID(), profileId: profile.id, name: basename(path), rootPath: path, problems: scan.problems, createdAt: now };
         this.batches.set(batch.id, batch);
         this.batchAgg.set(batch.id, emptyAgg());
         this.store.putBatch(batch);
         this.dirtyBatches.add(batch.id);
         result.batchIds.push(batch.id);
-        for (let i = 0; i < scan.files.length; i++) {
-          const f = scan.files[i];
+        for (let i = 0; i < files.length; i++) {
+          const f = files[i];
           const rec = this.newJob(f.path, basename(f.path), batch.id, f.relativePath, f.size, f.mtimeMs, profile, now);
+          existing.set(f.path, rec.status);
           result.jobIds.push(rec.id);
           // Let the store write its groups as we go, so a 100,000-file folder never sits in memory twice.
           if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
@@ -377,6 +405,15 @@ export class UploadQueue {
     this.scheduleDelta();
     this.pump();
     return result;
+  }
+
+  /** Paths with an unfinished job (anything but completed or cancelled) on the profile, with that job's status. */
+  private unfinishedPaths(profileId: string): Map<string, JobStatus> {
+    const out = new Map<string, JobStatus>();
+    for (const { rec } of this.jobs.values()) {
+      if (rec.profileId === profileId && rec.status !== 'completed' && rec.status !== 'cancelled') out.set(rec.path, rec.status);
+    }
+    return out;
   }
 
   private newJob(
