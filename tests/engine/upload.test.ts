@@ -7,6 +7,7 @@ import { TusClient, MemoryUrlStorage, type UploadEvent, type RateLimiter, type T
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { CHECKSUM_MAX_BODY } from '../../main/engine/tus/uploader';
 
 let dir: string;
 let tusNode: TusNodeServer;
@@ -232,6 +233,23 @@ describe('conformance server', () => {
     const patches = conf.requests.filter((q) => q.url.endsWith(conf.upload(r.url)?.id ?? '?') && q.method === 'PATCH');
     expect(patches.length).toBeGreaterThan(0);
     expect(patches.every((q) => q.headers['upload-checksum']?.startsWith(`${alg} `))).toBe(true);
+  });
+
+  it('with a checksum, a whole-file chunk is split into requests of at most 16 MiB (memory stays flat)', async () => {
+    const size = 2 * CHECKSUM_MAX_BODY + 12_345;
+    const f = await file('ck-big.bin', size, 14);
+    const before = conf.requests.length;
+    const r = await client(conf.endpoint, { chunkSize: Infinity }).uploadFile({ path: f.path, checksum: 'sha256' });
+    expect(await conf.sha256(r.url)).toBe(f.sha);
+    // The creation POST (creation-with-upload) carries the first body, the PATCHes the rest.
+    const bodies = conf.requests
+      .slice(before)
+      .filter((q) => q.method === 'PATCH' || q.method === 'POST')
+      .map((q) => Number(q.headers['content-length'] ?? 0))
+      .filter((n) => n > 0);
+    expect(bodies.reduce((a, b) => a + b, 0)).toBe(size);
+    expect(Math.max(...bodies)).toBeLessThanOrEqual(CHECKSUM_MAX_BODY);
+    expect(bodies.length).toBe(3);
   });
 
   it("'auto' picks sha512 here, and none on a server without checksum", async () => {

@@ -20,6 +20,13 @@ import type {
 const MAX_CHECKSUM_RESENDS = 3;
 /** How often a 409 is reconciled with a HEAD per chunk before giving up. */
 const MAX_CONFLICTS = 5;
+/**
+ * Largest request body when a checksum is on. `Upload-Checksum` is a header, so the body must be read and hashed
+ * before it is sent: a checksummed request holds its whole body in memory (twice, counting WebCrypto's copy). Larger
+ * chunk sizes are split into requests of this size, which keeps memory flat for any file and costs one round trip per
+ * 16 MiB.
+ */
+export const CHECKSUM_MAX_BODY = 16 * 1024 * 1024;
 
 /** What an Uploader needs from its client. */
 export interface UploaderContext {
@@ -300,6 +307,11 @@ export class Uploader {
     if (!Number.isNaN(d.getTime())) this.expires = d;
   }
 
+  /** Bytes per request: the chunk size, capped when the body must be hashed first (see CHECKSUM_MAX_BODY). */
+  private get maxBody(): number {
+    return this.init.checksum ? Math.min(this.init.chunkSize, CHECKSUM_MAX_BODY) : this.init.chunkSize;
+  }
+
   private async create(): Promise<void> {
     const { source } = this.init;
     const info = await this.ctx.serverInfo();
@@ -317,7 +329,7 @@ export class Uploader {
     let res;
     let len = 0;
     if (withBody) {
-      len = await source.prepare(0, Math.min(this.init.chunkSize, limit));
+      len = await source.prepare(0, Math.min(this.maxBody, limit));
       headers['Content-Type'] = 'application/offset+octet-stream';
       res = await this.sendBody('POST', endpoint, headers, 0, len);
     } else {
@@ -368,7 +380,7 @@ export class Uploader {
     const start = this.offset;
     const size = source.size;
     const limit = this.stopAt ?? size ?? Infinity;
-    const max = Math.min(this.init.chunkSize, limit - start);
+    const max = Math.min(this.maxBody, limit - start);
     const len = await source.prepare(start, Number.isFinite(max) ? max : 2 ** 53 - 1);
     const headers: Record<string, string> = {
       'Upload-Offset': String(start),
