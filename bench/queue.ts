@@ -1,6 +1,6 @@
 /**
  * Queue benchmark (`npm run bench:queue`). Prints, beside the targets (and tus-js-client where it applies):
- * 1. enqueue of a 100,000-file folder (time and peak RSS; target ≤ 3 s, ≤ 300 MiB);
+ * 1. enqueue of a 100,000-file folder (time and peak RSS; target ≤ 3 s, ≤ 300 MiB), in a child process on plain node;
  * 2. cost of persisting a status change with 100,000 jobs (from bench/store.ts; target ≤ 1 ms amortized);
  * 3. 2,000 files of 16 KiB to the discard server: Tusk's queue vs a sequential tus-js-client loop (target ≥ 5×);
  * 4. accuracy of a 5 MiB/s bandwidth limit (target within ±10%);
@@ -91,24 +91,59 @@ async function createFiles(folder: string, n: number, size: number): Promise<voi
   }
 }
 
-async function benchEnqueue(tmp: string): Promise<{ files: number; ms: number; peakRssMiB: number; baseRssMiB: number }> {
+/**
+ * Enqueue runs in a child process started with plain `node` on an esbuild bundle of this file, so its RSS is what a
+ * built app (or the bundled CLI) carries: no tsx/TypeScript loader (~120 MiB), and not the garbage of creating the files.
+ */
+async function benchEnqueue(tmp: string): Promise<{ files: number; ms: number; peakRssMiB: number; baseRssMiB: number; mode: string }> {
   const folder = join(tmp, 'many');
   process.stdout.write(`  creating ${ENQUEUE_FILES} files…\n`);
   await createFiles(folder, ENQUEUE_FILES, 1);
+  const { build } = await import('esbuild');
+  const bundle = join(tmp, 'queue-bench.mjs');
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: bundle,
+    logLevel: 'warning',
+    // Bundled CommonJS dependencies call require().
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  const child = spawn(process.execPath, ['--expose-gc', bundle, '--enqueue-child', folder, join(tmp, 'state-enqueue'), String(ENQUEUE_FILES)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((res) => child.once('exit', res));
+  if (code !== 0) throw new Error(`the enqueue child exited with ${code}: ${out}`);
+  await removeDir(folder);
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { ms: number; peakRssMiB: number; baseRssMiB: number };
+  return { files: ENQUEUE_FILES, ...r, mode: 'child process: plain node on an esbuild bundle' };
+}
+
+/** The child side of `benchEnqueue`: one addPaths of the folder, then one JSON line with the figures. */
+async function enqueueChild(folder: string, stateDir: string, files: number): Promise<void> {
   global.gc?.();
   const baseRss = process.memoryUsage().rss;
   let peak = baseRss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  const engine = await engineFor(join(tmp, 'state-enqueue'), 'http://127.0.0.1:9/files', { autoStart: false });
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+  const engine = await engineFor(stateDir, 'http://127.0.0.1:9/files', { autoStart: false });
+  // A UI-like listener, so the deltas for the new jobs are built as in the app.
+  let viewed = 0;
+  engine.onDelta((d) => (viewed += d.jobs?.length ?? 0));
   const t0 = performance.now();
   const added = await engine.api.addPaths({ paths: [folder], profileId: 'bench' });
   const ms = performance.now() - t0;
+  // Until the UI has been sent every new job (deltas in parts), which is part of the memory peak.
+  while (viewed < files) await new Promise((r) => setTimeout(r, 10));
   peak = Math.max(peak, process.memoryUsage().rss);
   clearInterval(sampler);
-  if (added.jobIds.length !== ENQUEUE_FILES) throw new Error(`enqueued ${added.jobIds.length} of ${ENQUEUE_FILES}`);
+  if (added.jobIds.length !== files) throw new Error(`enqueued ${added.jobIds.length} of ${files}`);
   await engine.close();
-  await removeDir(folder);
-  return { files: ENQUEUE_FILES, ms, peakRssMiB: peak / MiB, baseRssMiB: baseRss / MiB };
+  process.stdout.write(JSON.stringify({ ms, peakRssMiB: peak / MiB, baseRssMiB: baseRss / MiB }) + '\n');
 }
 
 async function benchSmallFiles(tmp: string): Promise<{ files: number; tuskMs: number; tusJsMs: number; ratio: number }> {
@@ -197,6 +232,11 @@ async function benchRestart(tmp: string): Promise<{ trials: number[]; medianMs: 
   return { trials, medianMs: sorted[1] };
 }
 
+if (args[0] === '--enqueue-child') {
+  await enqueueChild(args[1], args[2], Number(args[3]));
+  process.exit(0);
+}
+
 const tmp = await makeTempDir('tusk-queue-bench-');
 const results: Record<string, unknown> = {
   machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? '?', node: process.version },
@@ -209,7 +249,7 @@ try {
   const enq = want('enqueue') ? await benchEnqueue(tmp) : undefined;
   if (enq) results.enqueue = enq;
   if (enq) console.log(
-    `  enqueue ${enq.files} files:        ${(enq.ms / 1000).toFixed(2)} s, peak RSS ${enq.peakRssMiB.toFixed(0)} MiB (before ${enq.baseRssMiB.toFixed(0)} MiB)   target ≤ 3 s, ≤ 300 MiB  ${pass(enq.ms <= 3000 && enq.peakRssMiB <= 300)}`,
+    `  enqueue ${enq.files} files:        ${(enq.ms / 1000).toFixed(2)} s, peak RSS ${enq.peakRssMiB.toFixed(0)} MiB (before ${enq.baseRssMiB.toFixed(0)} MiB; ${enq.mode})   target ≤ 3 s, ≤ 300 MiB  ${pass(enq.ms <= 3000 && enq.peakRssMiB <= 300)}`,
   );
   if (!args.includes('--skip-store') && want('store')) {
     try {
