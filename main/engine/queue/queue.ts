@@ -126,11 +126,6 @@ const ATTEMPT_LOG_MAX = 50;
  * `maxConcurrent`. Small uploads are short and mostly waiting for the server, so they need more in flight.
  */
 const SLOT_UNITS = 4;
-/**
- * At most this many jobs per delta: 100,000 new jobs go to the UI as 20 deltas on consecutive turns of the event
- * loop, so no single message (and its copy in IPC) holds them all.
- */
-const DELTA_MAX_JOBS = 5000;
 
 /** True for a job that fits in one creation-with-upload request. */
 function isSmallJob(rec: JobRecord): boolean {
@@ -1338,19 +1333,14 @@ export class UploadQueue {
       return;
     }
     const delta: QueueDelta = { seq: this.seq + 1, totals: this.totals() };
-    let backlog = false;
     if (this.dirtyJobs.size > 0) {
       const jobs: JobView[] = [];
       for (const id of this.dirtyJobs) {
-        if (jobs.length >= DELTA_MAX_JOBS) {
-          backlog = true;
-          break;
-        }
-        this.dirtyJobs.delete(id);
         const l = this.jobs.get(id);
         if (l) jobs.push(this.jobView(l));
       }
       delta.jobs = jobs;
+      this.dirtyJobs.clear();
     }
     if (this.dirtyBatches.size > 0) {
       const batches: BatchView[] = [];
@@ -1369,8 +1359,7 @@ export class UploadQueue {
       delta.removedBatchIds = this.removedBatches;
       this.removedBatches = [];
     }
-    // With the last part of a backlog, so the order never names a job the UI has not been sent yet.
-    if (this.orderChanged && !backlog) {
+    if (this.orderChanged) {
       delta.order = this.sortedIds();
       this.orderChanged = false;
     }
@@ -1385,14 +1374,6 @@ export class UploadQueue {
     this.seq = delta.seq;
     for (const l of this.deltaListeners) l(delta);
     this.afterDelta();
-    if (backlog && !this.deltaTimer && !this.closed) {
-      // The rest follows on the next turn of the loop, not after a full interval: a big folder appears quickly.
-      this.deltaTimer = setTimeout(() => {
-        this.deltaTimer = undefined;
-        this.emitDelta();
-      }, 0);
-      this.deltaTimer.unref();
-    }
   }
 
   private afterDelta(): void {

@@ -65,21 +65,6 @@ function jsonClone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-/**
- * The store's own copy of a record as JSON would give it (undefined members dropped), sharing the strings: a
- * structural copy costs a fraction of a JSON round trip and no second copy of every path and name.
- */
-function ownCopy<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => (v === undefined ? null : ownCopy(v))) as T;
-  const out: Record<string, unknown> = {};
-  for (const key in value) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined && typeof v !== 'function') out[key] = ownCopy(v);
-  }
-  return out as T;
-}
-
 /** Deep copy of plain JSON data (what the state holds): several times faster than structuredClone. */
 function cloneJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
@@ -225,7 +210,7 @@ class JournalStoreImpl implements JournalStore {
 
   putJob(job: JobRecord): void {
     requireId(job?.id, 'putJob');
-    this.append('putJob', { d: ownCopy(job) });
+    this.append('putJob', { d: jsonClone(job) });
   }
 
   patchJob(id: string, patch: Partial<JobRecord>): void {
@@ -239,7 +224,7 @@ class JournalStoreImpl implements JournalStore {
       if (key === 'id') continue;
       // JSON drops undefined; an explicit `undefined` means "clear this field", so it is recorded by name.
       if (value === undefined) unset.push(key);
-      else d[key] = typeof value === 'object' && value !== null ? ownCopy(value) : value;
+      else d[key] = typeof value === 'object' && value !== null ? jsonClone(value) : value;
     }
     this.append('patchJob', unset.length > 0 ? { id, d, u: unset } : { id, d });
   }
@@ -252,7 +237,7 @@ class JournalStoreImpl implements JournalStore {
 
   putBatch(batch: BatchRecord): void {
     requireId(batch?.id, 'putBatch');
-    this.append('putBatch', { d: ownCopy(batch) });
+    this.append('putBatch', { d: jsonClone(batch) });
   }
 
   removeBatches(ids: string[]): void {
@@ -263,7 +248,7 @@ class JournalStoreImpl implements JournalStore {
 
   appendHistory(entry: HistoryEntry): void {
     requireId(entry?.id, 'appendHistory');
-    this.append('appendHistory', { d: ownCopy(entry) });
+    this.append('appendHistory', { d: jsonClone(entry) });
   }
 
   putProfile(profile: ServerProfile): void {
