@@ -12,6 +12,12 @@ import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/
 import { SMALL_FILE_MAX } from '../../main/engine/tus/client';
 
 const KILLS = 20;
+/**
+ * Upload rate of the child (bytes/s). Low enough that the ~30 MiB need ≥ 10 s of uploading, so 20 kills at
+ * 0.25–1.25 s each always come before the end however fast the queue gets (at 6 MiB/s a faster queue finished the
+ * soak before its 10th kill).
+ */
+const SOAK_RATE = 3 * 1024 * 1024;
 const FILES = 50;
 let server: TusNodeServer;
 let dir: string;
@@ -26,7 +32,7 @@ afterAll(async () => {
 });
 
 function run(stateDir: string, folder: string): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/queue/fixtures/uploader.ts', stateDir, folder, server.endpoint, String(6 * 1024 * 1024)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/queue/fixtures/uploader.ts', stateDir, folder, server.endpoint, String(SOAK_RATE)], {
     cwd: process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

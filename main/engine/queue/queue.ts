@@ -126,6 +126,11 @@ const ATTEMPT_LOG_MAX = 50;
  * `maxConcurrent`. Small uploads are short and mostly waiting for the server, so they need more in flight.
  */
 const SLOT_UNITS = 4;
+/**
+ * At most this many jobs per delta: 100,000 new jobs go to the UI as 20 deltas on consecutive turns of the event
+ * loop, so no single message (and its copy in IPC) holds them all.
+ */
+const DELTA_MAX_JOBS = 5000;
 
 /** True for a job that fits in one creation-with-upload request. */
 function isSmallJob(rec: JobRecord): boolean {
@@ -921,7 +926,10 @@ export class UploadQueue {
     const signal = live.controller!.signal;
     const profile = await this.profileOf(rec.profileId);
     const client = await this.clientFor(rec.profileId);
-    if (!(await this.checkSource(live))) return;
+    // A new small job skips the separate source check: its one readFile fails the same way on a missing file, and
+    // the size it read is what gets recorded (below).
+    const fresh = !rec.uploadUrl && rec.offset === 0 && isSmallJob(rec) && client.uploadSmallFile !== undefined;
+    if (!fresh && !(await this.checkSource(live))) return;
     if (signal.aborted) return;
     let parallelUploads: number | undefined;
     if (profile.parallelUploads > 1 && rec.size >= profile.parallelUploads * 1024 * 1024) {
@@ -955,22 +963,35 @@ export class UploadQueue {
         if (offset > rec.offset) live.failStreak = 0;
         rec.offset = offset;
         live.serverOffset = offset;
-        this.store.patchJob(rec.id, { offset });
+        // The last chunk's offset is written with the completion right after (a crash in between: the restart asks
+        // the server and finds the upload complete), so it is not a journal line of its own.
+        if (offset < rec.size) this.store.patchJob(rec.id, { offset });
         if (offset > live.sent) this.setSent(live, offset);
       },
       onEvent: (event) => this.onUploadEvent(live, event),
     };
     // Small new files go in the creation request itself (see docs/queue.md, "Durability"): one request, no PATCH.
-    const small = !rec.uploadUrl && isSmallJob(rec) && client.uploadSmallFile ? await client.uploadSmallFile(options) : undefined;
+    const small = fresh ? await client.uploadSmallFile!(options) : undefined;
+    if (fresh && !small) {
+      // Not sent (it grew, became empty, or the server lacks creation-with-upload): the normal path, checked first.
+      if (!(await this.checkSource(live))) return;
+      if (signal.aborted) return;
+    }
     const result = small ?? (await client.uploadFile(options));
     if (!result.complete) throw Object.assign(new Error('The upload stopped before the end.'), { code: 'http', retryable: true });
     const now = this.now();
     live.failStreak = 0;
     const patch: Partial<JobRecord> = { status: 'completed', finishedAt: now, offset: rec.size, uploadUrl: result.url, lastError: undefined, nextAttemptAt: undefined };
+    if (small && small.size !== undefined && small.size !== rec.size) {
+      // The file changed size (still small) since it was queued: record what was uploaded.
+      patch.size = small.size;
+      patch.offset = small.size;
+    }
     if (result.resultUrl) patch.resultUrl = result.resultUrl;
     if (result.checksum) patch.checksum = result.checksum;
-    this.log(live, 'completed', `Completed (${rec.size} bytes).`, rec.size);
-    this.update(live, patch, rec.size);
+    const size = patch.size ?? rec.size;
+    this.log(live, 'completed', `Completed (${size} bytes).`, size);
+    this.update(live, patch, size);
     const startedAt = rec.startedAt ?? now;
     const durationMs = Math.max(0, now - startedAt);
     const entry: HistoryEntry = {
@@ -1333,14 +1354,19 @@ export class UploadQueue {
       return;
     }
     const delta: QueueDelta = { seq: this.seq + 1, totals: this.totals() };
+    let backlog = false;
     if (this.dirtyJobs.size > 0) {
       const jobs: JobView[] = [];
       for (const id of this.dirtyJobs) {
+        if (jobs.length >= DELTA_MAX_JOBS) {
+          backlog = true;
+          break;
+        }
+        this.dirtyJobs.delete(id);
         const l = this.jobs.get(id);
         if (l) jobs.push(this.jobView(l));
       }
       delta.jobs = jobs;
-      this.dirtyJobs.clear();
     }
     if (this.dirtyBatches.size > 0) {
       const batches: BatchView[] = [];
@@ -1359,7 +1385,8 @@ export class UploadQueue {
       delta.removedBatchIds = this.removedBatches;
       this.removedBatches = [];
     }
-    if (this.orderChanged) {
+    // With the last part of a backlog, so the order never names a job the UI has not been sent yet.
+    if (this.orderChanged && !backlog) {
       delta.order = this.sortedIds();
       this.orderChanged = false;
     }
@@ -1374,6 +1401,14 @@ export class UploadQueue {
     this.seq = delta.seq;
     for (const l of this.deltaListeners) l(delta);
     this.afterDelta();
+    if (backlog && !this.deltaTimer && !this.closed) {
+      // The rest follows on the next turn of the loop, not after a full interval: a big folder appears quickly.
+      this.deltaTimer = setTimeout(() => {
+        this.deltaTimer = undefined;
+        this.emitDelta();
+      }, 0);
+      this.deltaTimer.unref();
+    }
   }
 
   private afterDelta(): void {

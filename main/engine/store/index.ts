@@ -65,6 +65,21 @@ function jsonClone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/**
+ * The store's own copy of a record as JSON would give it (undefined members dropped), sharing the strings: a
+ * structural copy costs a fraction of a JSON round trip and no second copy of every path and name.
+ */
+function ownCopy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => (v === undefined ? null : ownCopy(v))) as T;
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined && typeof v !== 'function') out[key] = ownCopy(v);
+  }
+  return out as T;
+}
+
 /** Deep copy of plain JSON data (what the state holds): several times faster than structuredClone. */
 function cloneJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
@@ -210,7 +225,7 @@ class JournalStoreImpl implements JournalStore {
 
   putJob(job: JobRecord): void {
     requireId(job?.id, 'putJob');
-    this.append('putJob', { d: jsonClone(job) });
+    this.append('putJob', { d: ownCopy(job) });
   }
 
   patchJob(id: string, patch: Partial<JobRecord>): void {
@@ -224,7 +239,7 @@ class JournalStoreImpl implements JournalStore {
       if (key === 'id') continue;
       // JSON drops undefined; an explicit `undefined` means "clear this field", so it is recorded by name.
       if (value === undefined) unset.push(key);
-      else d[key] = typeof value === 'object' && value !== null ? jsonClone(value) : value;
+      else d[key] = typeof value === 'object' && value !== null ? ownCopy(value) : value;
     }
     this.append('patchJob', unset.length > 0 ? { id, d, u: unset } : { id, d });
   }
@@ -237,7 +252,7 @@ class JournalStoreImpl implements JournalStore {
 
   putBatch(batch: BatchRecord): void {
     requireId(batch?.id, 'putBatch');
-    this.append('putBatch', { d: jsonClone(batch) });
+    this.append('putBatch', { d: ownCopy(batch) });
   }
 
   removeBatches(ids: string[]): void {
@@ -248,7 +263,7 @@ class JournalStoreImpl implements JournalStore {
 
   appendHistory(entry: HistoryEntry): void {
     requireId(entry?.id, 'appendHistory');
-    this.append('appendHistory', { d: jsonClone(entry) });
+    this.append('appendHistory', { d: ownCopy(entry) });
   }
 
   putProfile(profile: ServerProfile): void {
