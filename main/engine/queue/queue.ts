@@ -898,8 +898,10 @@ export class UploadQueue {
     live.controller = new AbortController();
     live.speed.reset();
     const now = this.now();
-    this.update(live, { status: 'uploading', attempt: live.rec.attempt + 1, nextAttemptAt: undefined, startedAt: live.rec.startedAt ?? now });
-    this.log(live, 'started', live.rec.uploadUrl ? `Attempt ${live.rec.attempt}: resuming.` : `Attempt ${live.rec.attempt}: starting.`);
+    const attempt = live.rec.attempt + 1;
+    // The log entry goes in the same journal record as the status change.
+    this.log(live, 'started', live.rec.uploadUrl ? `Attempt ${attempt}: resuming.` : `Attempt ${attempt}: starting.`, undefined, undefined, attempt, false);
+    this.update(live, { status: 'uploading', attempt, nextAttemptAt: undefined, startedAt: live.rec.startedAt ?? now, attemptLog: live.rec.attemptLog });
     live.running = this.runJob(live)
       .catch((err: unknown) => this.handleFailure(live, err))
       .finally(() => {
@@ -945,7 +947,7 @@ export class UploadQueue {
       onUploadUrl: async (url) => {
         // Durable before the first byte: a crash after this point resumes this upload instead of creating another.
         rec.uploadUrl = url;
-        this.store.patchJob(rec.id, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs });
+        this.store.patchJob(rec.id, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs, attemptLog: rec.attemptLog });
         this.dirtyJobs.add(rec.id);
         await this.store.flush();
       },
@@ -990,7 +992,8 @@ export class UploadQueue {
     if (result.resultUrl) patch.resultUrl = result.resultUrl;
     if (result.checksum) patch.checksum = result.checksum;
     const size = patch.size ?? rec.size;
-    this.log(live, 'completed', `Completed (${size} bytes).`, size);
+    this.log(live, 'completed', `Completed (${size} bytes).`, size, undefined, undefined, false);
+    patch.attemptLog = rec.attemptLog;
     this.update(live, patch, size);
     const startedAt = rec.startedAt ?? now;
     const durationMs = Math.max(0, now - startedAt);
@@ -1055,7 +1058,8 @@ export class UploadQueue {
   private onUploadEvent(live: Live, event: UploadEvent): void {
     switch (event.type) {
       case 'created':
-        this.log(live, 'created', `Created the upload ${event.url}.`, 0);
+        // Journaled with the URL (onUploadUrl, right after) or with the next entry: one record less per upload.
+        this.log(live, 'created', `Created the upload ${event.url}.`, 0, undefined, undefined, false);
         break;
       case 'resumed':
         live.serverOffset = event.offset;
@@ -1289,14 +1293,18 @@ export class UploadQueue {
     this.scheduleDelta();
   }
 
-  private log(live: Live, kind: string, message: string, offset?: number, delayMs?: number): void {
-    const entry: AttemptLogEntry = { at: this.now(), attempt: live.rec.attempt, kind, message };
+  /**
+   * Adds an attempt-log entry. With `persist` false the caller writes `attemptLog` in its own next patch (or the next
+   * entry does), saving a journal record; the entry is in memory (and in the UI) at once either way.
+   */
+  private log(live: Live, kind: string, message: string, offset?: number, delayMs?: number, attempt?: number, persist = true): void {
+    const entry: AttemptLogEntry = { at: this.now(), attempt: attempt ?? live.rec.attempt, kind, message };
     if (offset !== undefined) entry.offset = offset;
     if (delayMs !== undefined) entry.delayMs = delayMs;
     const log = live.rec.attemptLog;
     log.push(entry);
     if (log.length > ATTEMPT_LOG_MAX) log.splice(0, log.length - ATTEMPT_LOG_MAX);
-    this.store.patchJob(live.rec.id, { attemptLog: log });
+    if (persist) this.store.patchJob(live.rec.id, { attemptLog: log });
   }
 
   private notify(n: EngineNotification): void {
