@@ -41,7 +41,8 @@ import { TokenBucketLimiter } from './limiter';
 import { SpeedMeter, ThroughputHistory, etaSeconds } from './speed';
 import { DEFAULT_IGNORE_PATTERNS, scanFolder } from './scan';
 import { mimeTypeOf } from './history';
-import { SMALL_FILE_MAX } from '../tus/client';
+import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
+import { retryDelay, toErrorInfo } from './retry-policy';
 
 /** The part of `TusClient` the queue uses (so tests and benchmarks can hand in the real one or a wrapper). */
 export interface QueueTusClient {
@@ -121,51 +122,14 @@ const emptyAgg = (): Agg => ({ jobs: 0, completed: 0, failed: 0, cancelled: 0, u
 
 const ATTEMPT_LOG_MAX = 50;
 /**
- * Concurrency is counted in slot units: an upload takes `SLOT_UNITS`, a small one (≤ `SMALL_FILE_MAX`, one request)
- * takes 1. So `Settings.concurrency` 8 runs 8 big uploads, or 32 small ones, or a mix; the same for a profile's
- * `maxConcurrent`. Small uploads are short and mostly waiting for the server, so they need more in flight.
- */
-const SLOT_UNITS = 4;
-/**
  * At most this many jobs per delta: 100,000 new jobs go to the UI as 20 deltas on consecutive turns of the event
  * loop, so no single message (and its copy in IPC) holds them all.
  */
 const DELTA_MAX_JOBS = 5000;
 
-/** True for a job that fits in one creation-with-upload request. */
-function isSmallJob(rec: JobRecord): boolean {
-  return rec.size > 0 && rec.size <= SMALL_FILE_MAX;
-}
-
-function alreadyQueued(status: JobStatus): string {
-  const what = status === 'failed' ? 'retry' : status === 'paused' ? 'resume' : 'let it finish, or remove';
-  return `Already in the queue (${status}): ${what} that job instead of adding the file again.`;
-}
-
-function slotUnits(rec: JobRecord): number {
-  return isSmallJob(rec) ? 1 : SLOT_UNITS;
-}
 const UNFINISHED: ReadonlySet<JobStatus> = new Set(['queued', 'uploading', 'retrying', 'paused']);
 
-/** Turns whatever an upload threw into what a person sees. */
-export function toErrorInfo(err: unknown): ErrorInfo {
-  const e = err as { code?: unknown; message?: unknown; hint?: unknown; status?: unknown; retryable?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : 'error';
-  const info: ErrorInfo = {
-    code,
-    message: typeof e?.message === 'string' ? e.message : String(err),
-    retryable: typeof e?.retryable === 'boolean' ? e.retryable : code === 'network' || code === 'timeout',
-  };
-  if (typeof e?.hint === 'string') info.hint = e.hint;
-  if (typeof e?.status === 'number') info.status = e.status;
-  return info;
-}
-
-/** The delay before retry number `streak` (1-based): capped exponential backoff with ±20% jitter. */
-export function retryDelay(streak: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(30, streak - 1)));
-  return Math.max(0, Math.round(raw * (0.8 + 0.4 * random())));
-}
+export { retryDelay, toErrorInfo } from './retry-policy';
 
 /** The queue. One per engine. */
 export class UploadQueue {
