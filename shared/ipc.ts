@@ -130,22 +130,21 @@ const profileInput = z.object({
   maxConcurrent: z.number().int().min(1).max(64),
   metadata: z.record(z.string(), z.string()).optional(),
 });
-const settingsPatch = z
-  .object({
-    concurrency: z.number().int().min(1).max(64),
-    bandwidthLimit: z.number().int().min(0),
-    startAtLogin: z.boolean(),
-    startHidden: z.boolean(),
-    notifications: z.boolean(),
-    keepAwake: z.boolean(),
-    closeToTray: z.boolean(),
-    theme: z.enum(['system', 'light', 'dark']),
-    defaultProfileId: id.optional(),
-    ignorePatterns: z.array(z.string().min(1).max(256)).max(256),
-    followSymlinks: z.boolean(),
-  })
-  .partial()
-  .strict();
+/** One schema per setting, so a stored document with one bad field keeps the others (the desktop's loader uses it). */
+export const settingsFieldSchemas: { [K in keyof Settings]-?: z.ZodType<Settings[K]> } = {
+  concurrency: z.number().int().min(1).max(64),
+  bandwidthLimit: z.number().int().min(0),
+  startAtLogin: z.boolean(),
+  startHidden: z.boolean(),
+  notifications: z.boolean(),
+  keepAwake: z.boolean(),
+  closeToTray: z.boolean(),
+  theme: z.enum(['system', 'light', 'dark']),
+  defaultProfileId: id.optional(),
+  ignorePatterns: z.array(z.string().min(1).max(256)).max(256),
+  followSymlinks: z.boolean(),
+};
+const settingsPatch = z.object(settingsFieldSchemas).partial().strict();
 const optionalProfile = z.object({ profileId: id.optional() }).strict();
 
 /** The argument tuple schema of each call, typed so that it must match `TuskApi`. */

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ProfileRepository, SettingsRepository } from '../engine/engine-types';
+import { makeProfile } from '../engine/profiles';
 import type { ServerProfile, Settings } from '../../shared/types';
 import { maskHeaders, openHeaders, sealHeaders } from './secrets';
 import type { Cipher } from './secrets';
@@ -151,17 +152,10 @@ export function createDesktopRepositories(store: DocumentStore, cipher: Cipher):
         persist();
         return toView(existing);
       }
+      // Whole-file requests (chunkSize 0): the server is on loopback, so one PATCH per file is fastest.
       const created: StoredProfile = {
-        id: `local-${randomUUID()}`,
-        name: LOCAL_SERVER_PROFILE_NAME,
-        endpoint,
+        ...makeProfile({ id: `local-${randomUUID()}`, name: LOCAL_SERVER_PROFILE_NAME, endpoint, chunkSize: 0, builtIn: true }),
         headers: [],
-        chunkSize: 0,
-        checksum: 'auto',
-        parallelUploads: 1,
-        verifyTls: true,
-        maxConcurrent: 4,
-        builtIn: true,
       };
       doc.profiles.push(created);
       doc.localServer = { ...doc.localServer, profileId: created.id, declined: false };

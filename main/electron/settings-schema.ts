@@ -5,23 +5,14 @@
 import { z } from 'zod';
 import type { ServerProfile, Settings } from '../../shared/types';
 import type { StoredHeader } from './secrets';
+import { settingsFieldSchemas } from '../../shared/ipc';
+import { defaultSettings } from '../engine/settings';
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = 1;
 
-/** Defaults of every setting. */
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
-  concurrency: 3,
-  bandwidthLimit: 0,
-  startAtLogin: false,
-  startHidden: false,
-  notifications: true,
-  keepAwake: true,
-  closeToTray: true,
-  theme: 'system',
-  ignorePatterns: ['.DS_Store', 'Thumbs.db', 'desktop.ini', '.git', '*.tmp', '~$*'],
-  followSymlinks: false,
-});
+/** Defaults of every setting: the engine's, so the desktop, the CLI and the browser harness start alike. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(defaultSettings());
 
 /** A profile as stored: headers carry ciphertext for secrets. */
 export type StoredProfile = Omit<ServerProfile, 'headers'> & { headers: StoredHeader[] };
@@ -43,20 +34,8 @@ export interface StoreDocument {
   quarantine: QuarantinedEntry[];
 }
 
-/** Field-by-field settings schema (so one bad field does not reset the others). */
-export const settingsFieldSchemas: { [K in keyof Settings]-?: z.ZodType<Settings[K]> } = {
-  concurrency: z.number().int().min(1).max(64),
-  bandwidthLimit: z.number().int().min(0),
-  startAtLogin: z.boolean(),
-  startHidden: z.boolean(),
-  notifications: z.boolean(),
-  keepAwake: z.boolean(),
-  closeToTray: z.boolean(),
-  theme: z.enum(['system', 'light', 'dark']),
-  defaultProfileId: z.string().min(1).max(200).optional(),
-  ignorePatterns: z.array(z.string().min(1).max(256)).max(256),
-  followSymlinks: z.boolean(),
-};
+/** Field-by-field settings schema (so one bad field does not reset the others); declared once in the IPC contract. */
+export { settingsFieldSchemas };
 
 const storedHeaderSchema = z
   .object({
