@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { TusClient, type TusError, type TusClientOptions } from '../../main/engine/tus';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
@@ -124,6 +124,36 @@ describe('bad input gets a clear error', () => {
     expect(err.code).toBe('source-changed');
     expect(err.message).toMatch(/changed during the upload.*upload it again/);
   });
+
+  for (const checksum of [false, 'sha256'] as const) {
+    it(`a file modified mid-upload never completes the chunk being sent (checksum ${checksum || 'off'})`, async () => {
+      // The size/mtime check overlaps the request: it must still hold the chunk's last bytes back.
+      const path = join(dir, `modified-${checksum || 'plain'}.bin`);
+      await writeRandomFile(path, 300_000, 4);
+      let url: string | undefined;
+      let touched = false;
+      const c = client(checksum ? conf.endpoint : tusNode.endpoint, { chunkSize: 100_000, creationWithUpload: false });
+      const err = await failure(
+        c.uploadFile({
+          path,
+          checksum,
+          onUploadUrl: (u: string) => {
+            url = u;
+          },
+          onChunkComplete: async () => {
+            if (!touched) {
+              touched = true;
+              await utimes(path, new Date(), new Date(Date.now() + 5000));
+            }
+          },
+        }),
+      );
+      expect(err.code).toBe('source-changed');
+      expect(url).toBeDefined();
+      const info = await c.getUploadInfo(url!);
+      expect(info.offset).toBe(100_000);
+    });
+  }
 
   it('invalid metadata key', async () => {
     const path = join(dir, 'md.txt');

@@ -235,7 +235,7 @@ describe('conformance server', () => {
     expect(patches.every((q) => q.headers['upload-checksum']?.startsWith(`${alg} `))).toBe(true);
   });
 
-  it('with a checksum, a whole-file chunk is split into requests of at most 16 MiB (memory stays flat)', async () => {
+  it('with a checksum, a whole-file chunk is split into requests of at most CHECKSUM_MAX_BODY (memory stays flat), each hashed right while the one before is sent', async () => {
     const size = 2 * CHECKSUM_MAX_BODY + 12_345;
     const f = await file('ck-big.bin', size, 14);
     const before = conf.requests.length;

@@ -3,12 +3,19 @@ import type { Readable } from 'node:stream';
 import { TusError } from './errors';
 import type { SourceDescriptor } from './types';
 
-/** Largest body slice handed to the socket (and to the rate limiter). Equal to Node's socket high-water mark, so
- * every full slice waits for `drain` before the next is pulled — which is what makes reusing a buffer safe. */
+/**
+ * Body slice handed to the socket when a rate limiter is on: small enough for a fair, smooth limit. Without a limiter
+ * a whole read block is one slice (see READ_BLOCK). Either way a slice is at least the socket's high-water mark, so
+ * it is flushed to the kernel (`drain`) before the next is pulled — which is what makes reusing a buffer safe.
+ */
 export const SLICE_SIZE = 64 * 1024;
 
-/** File reads for a streamed PATCH: two blocks, one being sent while the next is read. */
-const READ_BLOCK = 512 * 1024;
+/**
+ * File reads for a streamed PATCH: two blocks, one being sent while the next is read. Handing the socket whole
+ * 512 KiB blocks instead of 64 KiB slices cuts the per-slice work (generator hops, drain waits, progress) by 8×,
+ * which is most of what separated a whole-file PATCH from curl.
+ */
+export const READ_BLOCK = 512 * 1024;
 
 /** What an Uploader reads from: a file (positioned reads) or a stream (buffered one chunk at a time). */
 export interface UploadSource {
@@ -17,12 +24,29 @@ export interface UploadSource {
   /** True when the length is declared only at the end (stream of unknown length). */
   readonly deferred: boolean;
   readonly descriptor: SourceDescriptor;
-  /** Makes [start, start+max) available and says how many bytes there are (fewer only at the end). */
+  /**
+   * Makes [start, start+max) available and says how many bytes there are (fewer only at the end). For a file it also
+   * starts checking that the file did not change (size, mtime) since it was opened; `checked()` and the last slice of
+   * `slices()` wait for that check, so it overlaps the request instead of delaying it (a threadpool round trip per
+   * request, measured at 0.3 ms of 1.7 ms per 1 MiB chunk under load) and a changed file still never completes a chunk.
+   */
   prepare(start: number, max: number): Promise<number>;
-  /** The bytes of [start, start+len) in one buffer owned by the source (valid until the next call). */
-  read(start: number, len: number): Promise<Uint8Array>;
-  /** Streams [start, start+len) in slices of ≤ 64 KiB; each slice's memory is reused after the next pull. */
-  slices(start: number, len: number): AsyncGenerator<Uint8Array, void, void>;
+  /** Resolves when the check started by the last `prepare` passed; rejects with `source-changed` otherwise. */
+  checked(): Promise<void>;
+  /**
+   * The bytes of [start, start+len) in one buffer owned by the source. A file source keeps two such buffers
+   * (`slot` 0 and 1) so the next body can be read and hashed while the current one is sent; a buffer stays valid
+   * until the next `read` of the same slot. A stream source has one buffer and ignores `slot`.
+   */
+  read(start: number, len: number, slot?: 0 | 1): Promise<Uint8Array>;
+  /**
+   * Streams [start, start+len) in slices of at most `sliceSize` bytes (default: whole read blocks); a slice's memory
+   * is reused after the next pull. A file source reads the first block of the following range ahead while the last
+   * block of this one is on the wire, so back-to-back chunks never wait for the disk.
+   */
+  slices(start: number, len: number, sliceSize?: number): AsyncGenerator<Uint8Array, void, void>;
+  /** Whether `read` may be called ahead for the next range while the current one is sent (random access). */
+  readonly canReadAhead: boolean;
   close(): Promise<void>;
 }
 
@@ -67,10 +91,14 @@ export class FileSource implements UploadSource {
   readonly size: number;
   readonly descriptor: SourceDescriptor;
   private readonly base: number;
+  readonly canReadAhead = true;
   private block: Buffer | undefined;
-  private whole: Buffer | undefined;
-  /** A read-ahead that may outlive an aborted request: waited for before the buffers are reused. */
+  private readonly whole: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
+  /** A read that may outlive an aborted request: waited for before the buffers are reused. */
   private inflight: Promise<void> = Promise.resolve();
+  /** The first block of the range expected next, read while the previous range's last block was sent. */
+  private ahead: { pos: number; len: number; half: number; done: Promise<void> } | undefined;
+  private check: Promise<void> = Promise.resolve();
 
   constructor(
     readonly path: string,
@@ -86,36 +114,64 @@ export class FileSource implements UploadSource {
 
   /** Checks the file did not change since it was opened (size or mtime), then returns the bytes available. */
   async prepare(start: number, max: number): Promise<number> {
-    await this.checkUnchanged();
+    const check = this.checkUnchanged();
+    check.catch(() => undefined); // surfaced by checked() or the last slice
+    this.check = check;
     return Math.max(0, Math.min(max, this.size - start));
   }
 
-  async read(start: number, len: number): Promise<Uint8Array> {
-    await this.inflight;
-    if (!this.whole || this.whole.length < len) this.whole = Buffer.allocUnsafe(len);
-    await this.readFully(this.whole, len, start);
-    return this.whole.subarray(0, len);
+  checked(): Promise<void> {
+    return this.check;
   }
 
-  async *slices(start: number, len: number): AsyncGenerator<Uint8Array, void, void> {
-    if (len <= 0) return;
+  async read(start: number, len: number, slot: 0 | 1 = 0): Promise<Uint8Array> {
     await this.inflight;
-    const blockSize = Math.min(READ_BLOCK, len);
-    if (!this.block || this.block.length < blockSize * 2) this.block = Buffer.allocUnsafe(blockSize * 2);
+    let buf = this.whole[slot];
+    if (!buf || buf.length < len) buf = this.whole[slot] = Buffer.allocUnsafe(len);
+    await this.track(this.readFully(buf, len, start));
+    return buf.subarray(0, len);
+  }
+
+  async *slices(start: number, len: number, sliceSize: number = READ_BLOCK): AsyncGenerator<Uint8Array, void, void> {
+    if (len <= 0) return;
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    // Constant per source (so a read-ahead's half fits the next range), and no bigger than the file.
+    const blockSize = Math.min(READ_BLOCK, this.size);
+    if (!this.block) this.block = Buffer.allocUnsafe(blockSize * 2);
     const halves = [this.block.subarray(0, blockSize), this.block.subarray(blockSize, blockSize * 2)];
-    let pos = start;
     const end = start + len;
-    let cur = 0;
+    let pos = start;
     let curLen = Math.min(blockSize, end - pos);
-    let pending: Promise<void> | undefined = this.track(this.readFully(halves[0], curLen, pos));
+    let cur: number;
+    let pending: Promise<void> | undefined;
+    if (ahead && ahead.pos === start && ahead.len >= curLen) {
+      cur = ahead.half;
+      pending = ahead.done;
+    } else {
+      await this.inflight;
+      cur = 0;
+      pending = this.track(this.readFully(halves[0], curLen, pos));
+    }
     while (pos < end) {
       await pending;
       const nextPos = pos + curLen;
       const nextLen = Math.min(blockSize, end - nextPos);
-      // Read ahead into the other half while this one is on the wire.
-      pending = nextLen > 0 ? this.track(this.readFully(halves[1 - cur], nextLen, nextPos)) : undefined;
+      pending = undefined;
+      // Read ahead into the other half while this one is on the wire: the rest of this range, or, at its last
+      // block, the first block of the range a next request will most likely ask for.
+      if (nextLen > 0) pending = this.track(this.readFully(halves[1 - cur], nextLen, nextPos));
+      else if (nextPos < this.size) {
+        const aheadLen = Math.min(blockSize, this.size - nextPos);
+        this.ahead = { pos: nextPos, len: aheadLen, half: 1 - cur, done: this.track(this.readFully(halves[1 - cur], aheadLen, nextPos)) };
+      }
       const buf = halves[cur];
-      for (let i = 0; i < curLen; i += SLICE_SIZE) yield buf.subarray(i, Math.min(curLen, i + SLICE_SIZE));
+      for (let i = 0; i < curLen; i += sliceSize) {
+        const sliceEnd = Math.min(curLen, i + sliceSize);
+        // Before the range's last bytes go out: a file that changed must not complete this chunk on the server.
+        if (pos + sliceEnd === end) await this.check;
+        yield buf.subarray(i, sliceEnd);
+      }
       pos = nextPos;
       curLen = nextLen;
       cur = 1 - cur;
@@ -124,6 +180,8 @@ export class FileSource implements UploadSource {
 
   private track(p: Promise<void>): Promise<void> {
     this.inflight = p.catch(() => undefined);
+    // A read-ahead nobody waits for (the next request starts elsewhere) must not become an unhandled rejection.
+    p.catch(() => undefined);
     return p;
   }
 
@@ -160,6 +218,7 @@ export class FileSource implements UploadSource {
 export class StreamSource implements UploadSource {
   readonly deferred: boolean;
   readonly descriptor: SourceDescriptor = { kind: 'stream' };
+  readonly canReadAhead = false;
   private buf: Buffer = Buffer.alloc(0);
   private bufStart = 0;
   private bufLen = 0;
@@ -219,14 +278,18 @@ export class StreamSource implements UploadSource {
     return Math.min(max, this.bufLen, this.knownSize !== undefined ? this.knownSize - start : Infinity);
   }
 
+  async checked(): Promise<void> {
+    /* a stream cannot change behind our back: what was read is what is sent */
+  }
+
   async read(start: number, len: number): Promise<Uint8Array> {
     const from = start - this.bufStart;
     return this.buf.subarray(from, from + len);
   }
 
-  async *slices(start: number, len: number): AsyncGenerator<Uint8Array, void, void> {
+  async *slices(start: number, len: number, sliceSize: number = READ_BLOCK): AsyncGenerator<Uint8Array, void, void> {
     const from = start - this.bufStart;
-    for (let i = 0; i < len; i += SLICE_SIZE) yield this.buf.subarray(from + i, from + Math.min(len, i + SLICE_SIZE));
+    for (let i = 0; i < len; i += sliceSize) yield this.buf.subarray(from + i, from + Math.min(len, i + sliceSize));
   }
 
   async close(): Promise<void> {
