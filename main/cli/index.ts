@@ -29,7 +29,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Parses argv and runs; usage errors exit 2, failed transfers 1. */
+/** Parses argv and runs; usage errors exit 2, failed transfers 1, Ctrl-C 130 (see `EXIT`). */
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
   for (const cmd of program.commands) cmd.exitOverride();
@@ -37,8 +37,9 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      process.exitCode = ok ? EXIT.ok : EXIT.usage;
+      // --help and --version exit 0; everything else commander refuses (unknown flag or command, missing argument,
+      // and `tusk` or `tusk queue` without a command, which prints the help on stderr) is a usage error.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
     throw err;

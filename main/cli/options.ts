@@ -3,8 +3,11 @@ import { isTusError } from '../engine/tus/errors';
 import { Output } from './output';
 import { UsageError, collect } from './parse';
 
-/** Exit codes of `tusk`. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes of `tusk`: 0 everything worked, 1 an upload or request failed, 2 a usage error, 130 stopped by Ctrl-C
+ * (143 by SIGTERM; uploads stay resumable).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /** Adds the transfer flags shared by `upload` and `resume` (and by commands added later, such as `queue`). */
 export function addTransferOptions(cmd: Command): Command {
@@ -54,5 +57,7 @@ export async function runCommand(json: boolean, body: (out: Output) => Promise<n
     out.error(err);
     const usage = err instanceof UsageError || (isTusError(err) && err.code === 'invalid-url');
     process.exitCode = usage ? EXIT.usage : EXIT.failed;
+  } finally {
+    out.endProgress();
   }
 }

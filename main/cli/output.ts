@@ -1,7 +1,15 @@
 import { isTusError } from '../engine/tus/errors';
+import { ProgressBar } from './progress';
 
-/** Where a command writes: JSON lines on stdout with `--json`, people's messages on stderr. */
+export { formatBytes } from './progress';
+
+/**
+ * Where a command writes: results on stdout (JSON lines with `--json`, nothing else), people's messages and the
+ * progress bar on stderr. While a bar is drawn, messages and results first erase it, so no line is left half-drawn.
+ */
 export class Output {
+  private bar: ProgressBar | undefined;
+
   constructor(
     readonly json: boolean,
     private readonly stdout: NodeJS.WritableStream = process.stdout,
@@ -10,88 +18,43 @@ export class Output {
 
   /** One result: a JSON line, or `human` on stdout. */
   result(obj: Record<string, unknown>, human: string): void {
+    this.bar?.done();
     this.stdout.write(this.json ? `${JSON.stringify(obj)}\n` : `${human}\n`);
   }
 
   /** A message for a person (stderr, never stdout). */
   info(text: string): void {
-    this.stderr.write(`${text}\n`);
+    if (this.bar) this.bar.message(text);
+    else this.stderr.write(`${text}\n`);
   }
 
   /** Reports an error on stderr (and as a JSON line with `--json`). */
   error(err: unknown, extra: Record<string, unknown> = {}): void {
     const message = err instanceof Error ? err.message : String(err);
     const code = isTusError(err) ? err.code : 'error';
-    if (this.json) this.stdout.write(`${JSON.stringify({ ...extra, error: { code, message } })}\n`);
-    this.stderr.write(`tusk: ${message}\n`);
+    this.fail(extra, code, message);
   }
 
   /** Reports a failure known only by code and text (stderr, and a JSON line with `--json`). */
   fail(extra: Record<string, unknown>, code: string, message: string): void {
+    this.bar?.done();
     if (this.json) this.stdout.write(`${JSON.stringify({ ...extra, error: { code, message } })}\n`);
-    this.stderr.write(`tusk: ${message}\n`);
+    this.info(`tusk: ${message}`);
   }
 
-  /** A progress bar on a TTY (none with --json or when stderr is not a terminal). */
-  progress(label: string): ProgressBar | undefined {
+  /**
+   * The progress bar (one per command run) on stderr when it is a terminal; none with `--json` or when stderr is a
+   * pipe or a file, so scripts and logs never get carriage returns.
+   */
+  progress(): ProgressBar | undefined {
     const s = this.stderr as NodeJS.WriteStream;
     if (this.json || !s.isTTY) return undefined;
-    return new ProgressBar(s, label);
-  }
-}
-
-/** Formats bytes for people (binary units). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
-
-function formatEta(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
-
-/** A one-line progress bar with speed and ETA, redrawn at most 10 times a second. */
-export class ProgressBar {
-  private last = 0;
-  private readonly started = Date.now();
-  private startBytes: number | undefined;
-
-  constructor(
-    private readonly stream: NodeJS.WriteStream,
-    private readonly label: string,
-  ) {}
-
-  /** Redraws (throttled). */
-  update(sent: number, total: number | undefined): void {
-    const now = Date.now();
-    this.startBytes ??= sent;
-    if (now - this.last < 100 && sent !== total) return;
-    this.last = now;
-    const elapsed = (now - this.started) / 1000;
-    const speed = elapsed > 0 ? (sent - this.startBytes) / elapsed : 0;
-    const width = 24;
-    const frac = total ? Math.min(1, sent / total) : 0;
-    const bar = total ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${(frac * 100).toFixed(0).padStart(3)}%` : '[streaming]';
-    const eta = total && speed > 0 ? formatEta((total - sent) / speed) : '--:--';
-    const cols = this.stream.columns ?? 100;
-    const line = `${bar} ${formatBytes(sent)}${total ? `/${formatBytes(total)}` : ''} ${formatBytes(speed)}/s ETA ${eta} ${this.label}`;
-    this.stream.write(`\r${line.slice(0, cols - 1).padEnd(cols - 1)}`);
+    this.bar ??= new ProgressBar(s);
+    return this.bar;
   }
 
-  /** Clears the line. */
-  done(): void {
-    const cols = this.stream.columns ?? 100;
-    this.stream.write(`\r${' '.repeat(cols - 1)}\r`);
+  /** Erases the bar, if one is drawn (before the process ends). */
+  endProgress(): void {
+    this.bar?.done();
   }
 }

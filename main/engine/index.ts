@@ -1,7 +1,8 @@
 /**
  * `createEngine(options)`: the engine as the Electron shell, the CLI and the browser harness use it. It opens the
  * durable store in the state dir, loads profiles and settings (the given repositories, or JSON files in the state
- * dir), restores the queue and, unless `autoStart` is false, continues every unfinished upload.
+ * dir), restores the queue (unless `restore: 'offline'`) and, unless `autoStart` is false, continues every unfinished
+ * upload.
  */
 import { mkdir } from 'node:fs/promises';
 import type { EngineApi } from '../../shared/ipc';
@@ -21,6 +22,13 @@ export interface CreateEngineOptions extends EngineOptions, QueueTuning {
   store?: QueueStore;
   /** Builds TusClients (default: `new TusClient(options)`). */
   clientFactory?: TusClientFactory;
+  /**
+   * `'full'` (default): check every unfinished job's source file and ask its server for the offset (in the
+   * background), then continue. `'offline'`: load the state as recorded and nothing more: no request, no file check,
+   * and nothing starts on its own (as with `autoStart: false`), for commands that only read or change the local queue
+   * (`tusk queue list|cancel|clear`). Requests those commands ask for themselves (cancel's DELETE) still go out.
+   */
+  restore?: 'full' | 'offline';
 }
 
 /** Builds and starts the engine. Throws `StoreLockedError` when another process uses the state dir. */
@@ -38,7 +46,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     resolveHeaders: (id) => profiles.resolveHeaders(id),
     concurrency: settings.concurrency,
     bandwidthLimit: settings.bandwidthLimit,
-    autoStart: options.autoStart ?? true,
+    autoStart: options.restore === 'offline' ? false : (options.autoStart ?? true),
     ...(options.now ? { now: options.now } : {}),
     ...(options.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: options.retryBaseDelayMs } : {}),
     ...(options.retryMaxDelayMs !== undefined ? { retryMaxDelayMs: options.retryMaxDelayMs } : {}),
@@ -82,7 +90,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     clientFactory,
   });
   // Restoring asks servers for offsets; it runs in the background so the first resumed byte is not held up.
-  const restoring = queue.restore().catch(() => undefined);
+  const restoring = options.restore === 'offline' ? Promise.resolve() : queue.restore().catch(() => undefined);
   registerEngine(engine, { restoring });
   return engine;
 }

@@ -9,6 +9,9 @@ import { createEngine } from '../../engine/index';
 import { internalsOf } from '../../engine/engine-internals';
 import { makeProfile } from '../../engine/profiles';
 import type { JobView, ServerProfile } from '../../../shared/types';
+import { formatBytes, type ProgressBar } from '../progress';
+import { trapInterrupt, type Interrupt } from '../interrupt';
+import { shellQuote } from '../quote';
 
 /** Options of `runQueuedUpload` (what `tusk upload` parsed). */
 export interface QueuedUploadOptions {
@@ -35,6 +38,10 @@ export interface QueuedUploadOptions {
   /** Where text goes (tests pass their own). */
   out?: (line: string) => void;
   err?: (line: string) => void;
+  /** A terminal progress bar (the CLI passes one when stderr is a terminal and `--json` is off). */
+  bar?: ProgressBar;
+  /** Ctrl-C handling of the caller; without one, the run traps SIGINT/SIGTERM itself while it waits. */
+  interrupt?: Interrupt;
 }
 
 /** `$XDG_STATE_HOME/tusk`, else `~/.local/state/tusk`. */
@@ -114,66 +121,93 @@ async function profileFor(engine: Engine, o: QueuedUploadOptions): Promise<Serve
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
-/** Formats bytes for people. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+export { formatBytes };
+
+/** How `waitForJobs` shows progress and learns of Ctrl-C. */
+export interface WaitOptions {
+  /** No progress lines (with `--json` or `--quiet`). */
+  quiet?: boolean;
+  /** Lines for people (stderr). */
+  err?: (line: string) => void;
+  /** A terminal bar redrawn in place; without one, a progress line every second unless quiet. */
+  bar?: ProgressBar;
+  /** Aborted by Ctrl-C: waiting stops (the engine's close then stops the uploads, resumable). */
+  signal?: AbortSignal;
 }
 
 /**
- * Waits until every job in `ids` (or the whole queue when omitted) is completed, failed or cancelled, printing a
- * progress line every second unless quiet. Ctrl-C stops cleanly (uploads stay resumable).
+ * Waits until every job in `ids` (or the whole queue when omitted) is completed, failed or cancelled, or until
+ * `signal` aborts, showing progress. Returns the jobs as they are then.
  */
-export async function waitForJobs(
-  engine: Engine,
-  ids: string[] | undefined,
-  o: { quiet?: boolean; err?: (line: string) => void },
-): Promise<JobView[]> {
+export async function waitForJobs(engine: Engine, ids: string[] | undefined, o: WaitOptions): Promise<JobView[]> {
   const { queue } = internalsOf(engine);
   const err = o.err ?? ((l: string) => process.stderr.write(l + '\n'));
   let lastPrint = 0;
-  let interrupted = false;
-  const onSigint = (): void => {
-    interrupted = true;
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    for (;;) {
-      const list = ids ?? queue.jobIds();
-      const jobs = list.map((id) => queue.job(id)).filter((j): j is JobView => j !== undefined);
-      const open = ids
-        ? jobs.filter((j) => !TERMINAL.has(j.status))
-        : queue.isIdle()
-          ? []
-          : jobs.filter((j) => !TERMINAL.has(j.status) && j.status !== 'paused');
-      if (open.length === 0 || interrupted) {
-        if (interrupted) err('Stopped. Run `tusk queue resume` (same --state-dir) to continue where it left off.');
-        return jobs;
-      }
-      const now = Date.now();
-      if (!o.quiet && now - lastPrint >= 1000) {
-        lastPrint = now;
-        const t = queue.totals();
-        const retrying = jobs.find((j) => j.status === 'retrying');
-        err(
-          `${t.filesDone}/${t.filesTotal} files, ${formatBytes(t.bytesDone)} of ${formatBytes(t.bytesTotal)}, ${formatBytes(t.speed)}/s` +
-            (t.etaSeconds !== undefined ? `, ${t.etaSeconds} s left` : '') +
-            (retrying?.lastError && retrying.nextAttemptAt
-              ? ` — ${retrying.name}: attempt ${retrying.attempt} failed (${retrying.lastError.message}); next in ${Math.max(0, Math.ceil((retrying.nextAttemptAt - now) / 1000))} s`
-              : ''),
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
+  const retriesShown = new Set<string>();
+  for (;;) {
+    const list = ids ?? queue.jobIds();
+    const jobs = list.map((id) => queue.job(id)).filter((j): j is JobView => j !== undefined);
+    const open = ids
+      ? jobs.filter((j) => !TERMINAL.has(j.status))
+      : queue.isIdle()
+        ? []
+        : jobs.filter((j) => !TERMINAL.has(j.status) && j.status !== 'paused');
+    if (open.length === 0 || o.signal?.aborted) {
+      o.bar?.done();
+      return jobs;
     }
-  } finally {
-    process.off('SIGINT', onSigint);
+    const now = Date.now();
+    const retrying = jobs.find((j) => j.status === 'retrying');
+    const retryNote =
+      retrying?.lastError && retrying.nextAttemptAt
+        ? `${retrying.name}: attempt ${retrying.attempt} failed (${retrying.lastError.message}); next in ${Math.max(0, Math.ceil((retrying.nextAttemptAt - now) / 1000))} s`
+        : '';
+    if (o.bar) {
+      const t = queue.totals();
+      let size = 0;
+      let done = 0;
+      let filesDone = 0;
+      for (const j of jobs) {
+        size += j.size;
+        done += j.status === 'completed' ? j.size : j.offset;
+        if (j.status === 'completed') filesDone++;
+      }
+      if (retrying && retryNote && !retriesShown.has(`${retrying.id}:${retrying.attempt}`)) {
+        retriesShown.add(`${retrying.id}:${retrying.attempt}`);
+        o.bar.message(`tusk: ${retryNote}`);
+      }
+      o.bar.update({
+        sent: done,
+        total: size,
+        speed: t.speed,
+        ...(t.speed > 0 ? { etaSeconds: Math.max(0, size - done) / t.speed } : {}),
+        files: { done: filesDone, total: jobs.length },
+        label: open.find((j) => j.status === 'uploading')?.name ?? '',
+      });
+    } else if (!o.quiet && now - lastPrint >= 1000) {
+      lastPrint = now;
+      const t = queue.totals();
+      err(
+        `${t.filesDone}/${t.filesTotal} files, ${formatBytes(t.bytesDone)} of ${formatBytes(t.bytesTotal)}, ${formatBytes(t.speed)}/s` +
+          (t.etaSeconds !== undefined ? `, ${t.etaSeconds} s left` : '') +
+          (retryNote ? ` — ${retryNote}` : ''),
+      );
+    }
+    await new Promise<void>((r) => {
+      const timer = setTimeout(done, 100);
+      function done(): void {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', done);
+        r();
+      }
+      o.signal?.addEventListener('abort', done, { once: true });
+    });
   }
+}
+
+/** What to tell a person whose queued run was stopped: the exact command that continues it. */
+export function queueResumeHint(stateDir: string): string {
+  return `Run \`tusk queue resume --state-dir ${shellQuote(stateDir)}\` to continue where it stopped.`;
 }
 
 /** Prints a summary of finished jobs; returns the exit code (0 all completed, 1 otherwise). */
@@ -199,8 +233,6 @@ export function summarize(jobs: JobView[], o: { json?: boolean; out?: (line: str
             notice: j.notice,
           })),
         },
-        null,
-        2,
       ),
     );
   } else {
@@ -234,7 +266,11 @@ export async function runQueuedUpload(paths: string[], options: QueuedUploadOpti
   ) {
     throw new Error(`--concurrency must be a whole number from 1 to 64, got ${options.concurrency}.`);
   }
-  const engine = await createEngine({ stateDir: options.stateDir ?? defaultStateDir() });
+  const stateDir = options.stateDir ?? defaultStateDir();
+  const engine = await createEngine({ stateDir });
+  const interrupt = options.interrupt ?? trapInterrupt(err);
+  interrupt.hint = queueResumeHint(stateDir);
+  let stopped = false;
   try {
     const { queue } = internalsOf(engine);
     for (const m of queue.recoveryMessages) err(`warning: ${m}`);
@@ -247,10 +283,18 @@ export async function runQueuedUpload(paths: string[], options: QueuedUploadOpti
       if (!added.batchIds.includes(b.id)) continue;
       for (const p of b.problems) err(`skipped ${p.path}: ${p.reason}`);
     }
-    const jobs = await waitForJobs(engine, added.jobIds, options);
+    const jobs = await waitForJobs(engine, added.jobIds, { ...options, signal: interrupt.signal });
+    stopped = interrupt.signal.aborted;
     const code = summarize(jobs, options);
+    if (stopped) return interrupt.exitCode;
     return added.rejected.length > 0 && code === 0 ? 1 : code;
   } finally {
+    // Stops what still runs (resumable) and flushes the state before saying how to continue.
     await engine.close();
+    // A caller with its own trap prints its own ending (after its result lines).
+    if (!options.interrupt) {
+      interrupt.dispose();
+      if (stopped) err(`Stopped; the queue is saved in ${stateDir}. ${queueResumeHint(stateDir)}`);
+    }
   }
 }

@@ -3,7 +3,8 @@ import { TusClient } from '../../engine/tus/client';
 import { parseHttpUrl } from '../../engine/tus/url';
 import { EXIT, addTransferOptions, runCommand } from '../options';
 import { UsageError, transferOptionsFrom, uploadOptionsFrom, type TransferFlags } from '../parse';
-import { transferOne } from './upload';
+import { trapInterrupt } from '../interrupt';
+import { resumeHintFor, transferOne } from './upload';
 
 /** Flags of `tusk resume`. */
 export interface ResumeFlags extends TransferFlags {
@@ -26,10 +27,18 @@ export function registerResumeCommand(program: Command): void {
       if (!flags.url) throw new UsageError('Missing --url: give the upload URL to resume, e.g. --url https://host/files/abc.');
       const endpoint = flags.endpoint ?? new URL('.', parseHttpUrl(flags.url, 'upload URL')).toString();
       const client = new TusClient(transferOptionsFrom(flags, endpoint));
+      const interrupt = trapInterrupt((t) => out.info(t));
       try {
-        const ok = await transferOne(client, out, file, { ...uploadOptionsFrom(flags), uploadUrl: flags.url });
-        return ok ? EXIT.ok : EXIT.failed;
+        const outcome = await transferOne(
+          client,
+          out,
+          file,
+          { ...uploadOptionsFrom(flags), uploadUrl: flags.url },
+          { interrupt, hint: resumeHintFor(flags, flags.endpoint) },
+        );
+        return outcome === 'ok' ? EXIT.ok : outcome === 'interrupted' ? interrupt.exitCode : EXIT.failed;
       } finally {
+        interrupt.dispose();
         await client.close();
       }
     });

@@ -4,10 +4,13 @@ import { resolve } from 'node:path';
 import { TusClient } from '../../engine/tus/client';
 import type { UploadFileOptions, UploadResult } from '../../engine/tus/types';
 import { EXIT, addTransferOptions, runCommand } from '../options';
+import { abortedError } from '../../engine/tus/errors';
+import { trapInterrupt, type Interrupt } from '../interrupt';
+import { shellQuote } from '../quote';
 import type { Output } from '../output';
 import { UsageError, parseCount, transferOptionsFrom, uploadOptionsFrom, type TransferFlags } from '../parse';
 import type { ServerProfile } from '../../../shared/types';
-import { defaultStateDir, parseRate, runQueuedUpload } from './queued-upload';
+import { defaultStateDir, parseRate, queueResumeHint, runQueuedUpload } from './queued-upload';
 
 /** Flags of `tusk upload`. */
 export interface UploadFlags extends TransferFlags {
@@ -40,12 +43,25 @@ export function registerUploadCommand(program: Command): void {
       if (flags.concurrency !== undefined || flags.limitRate !== undefined || (await anyFolder(files)))
         return runQueuedSelection(files, { ...flags, endpoint: flags.endpoint }, out);
       const client = new TusClient(transferOptionsFrom(flags, flags.endpoint));
+      const interrupt = trapInterrupt((t) => out.info(t));
       try {
         const per = uploadOptionsFrom(flags);
+        const hint = resumeHintFor(flags, flags.endpoint);
         let failed = 0;
-        for (const file of files) if (!(await transferOne(client, out, file, per))) failed++;
+        for (const [i, file] of files.entries()) {
+          const position = files.length > 1 ? { done: i, total: files.length } : undefined;
+          const outcome = await transferOne(client, out, file, per, { interrupt, hint, files: position });
+          if (outcome === 'interrupted') {
+            const rest = files.slice(i + 1);
+            if (rest.length > 0)
+              out.info(`tusk: not started: ${rest.map(shellQuote).join(' ')} (upload them with the same command).`);
+            return interrupt.exitCode;
+          }
+          if (outcome === 'failed') failed++;
+        }
         return failed ? EXIT.failed : EXIT.ok;
       } finally {
+        interrupt.dispose();
         await client.close();
       }
     });
@@ -61,43 +77,103 @@ async function anyFolder(paths: string[]): Promise<boolean> {
   return false;
 }
 
-/** Uploads (or resumes) one file and prints the outcome; true on success. Shared with `resume`. */
+/** What the resume hint after Ctrl-C needs to know of the run. */
+export interface ResumeHint {
+  /** Extra words for `tusk resume` (`--endpoint`, `--state-dir`) and a note on flags to repeat. */
+  args: string[];
+  note: string;
+  stateDir?: string;
+}
+
+/** Builds the resume hint's fixed part from the flags of `upload` or `resume`. */
+export function resumeHintFor(flags: TransferFlags & { endpoint?: string }, endpoint: string | undefined): ResumeHint {
+  const args: string[] = [];
+  if (endpoint !== undefined) args.push('--endpoint', shellQuote(endpoint));
+  if (flags.stateDir !== undefined) args.push('--state-dir', shellQuote(flags.stateDir));
+  const repeat = [
+    flags.header?.length ? '--header' : '',
+    flags.insecure ? '--insecure' : '',
+    flags.ca !== undefined ? '--ca' : '',
+    flags.chunkSize !== undefined ? '--chunk-size' : '',
+    flags.checksum !== undefined ? '--checksum' : '',
+  ].filter(Boolean);
+  return {
+    args,
+    note: repeat.length ? ` (with the same ${repeat.join(', ')} as this run)` : '',
+    ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}),
+  };
+}
+
+/** How one `transferOne` ended. */
+export type TransferOutcome = 'ok' | 'failed' | 'interrupted';
+
+/** What `transferOne` shares with the loop around it. */
+export interface TransferContext {
+  /** Ctrl-C: its signal stops the transfer; its hint is kept current for a second Ctrl-C. */
+  interrupt: Interrupt;
+  hint: ResumeHint;
+  /** Position in a multi-file run, for the bar's aggregate. */
+  files?: { done: number; total: number };
+}
+
+/** Uploads (or resumes) one file and prints the outcome. Shared with `resume`. */
 export async function transferOne(
   client: TusClient,
   out: Output,
   file: string,
   options: Partial<UploadFileOptions>,
-): Promise<boolean> {
+  ctx: TransferContext,
+): Promise<TransferOutcome> {
   const path = resolve(file);
-  const bar = out.progress(file);
-  const ac = new AbortController();
-  const onSignal = (): void => ac.abort();
-  process.once('SIGINT', onSignal);
+  const bar = out.progress();
+  let url = options.uploadUrl;
+  let acked = 0;
+  const howToResume = (): string => {
+    if (!url) return `Nothing of ${shellQuote(file)} reached the server yet: run the same command again.`;
+    const cmd = `tusk resume ${shellQuote(file)} --url ${shellQuote(url)} ${ctx.hint.args.join(' ')}`.trimEnd();
+    const again = ctx.hint.stateDir !== undefined ? ' or run the same `tusk upload` again (it resumes through --state-dir)' : '';
+    return `To continue ${shellQuote(file)}: ${cmd}${ctx.hint.note}${again}.`;
+  };
+  const remember = (u: string): void => {
+    url = u;
+    ctx.interrupt.hint = howToResume();
+  };
+  ctx.interrupt.hint = howToResume();
   try {
+    if (ctx.interrupt.signal.aborted) throw abortedError();
     const result: UploadResult = await client.uploadFile({
       ...options,
       path,
-      signal: ac.signal,
-      onProgress: bar ? (sent, total) => bar.update(sent, total) : undefined,
+      signal: ctx.interrupt.signal,
+      onProgress: bar ? (sent, total) => bar.update({ sent, total, label: file, files: ctx.files }) : undefined,
+      onChunkComplete: (offset) => {
+        acked = offset;
+      },
+      onUploadUrl: options.parallelUploads && options.parallelUploads > 1 ? undefined : remember,
       onEvent: (e) => {
         if (e.type === 'retry')
           out.info(`tusk: ${file}: retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s after: ${e.error.message}`);
         else if (e.type === 'restarted') out.info(`tusk: ${file}: starting over (${e.reason})`);
-        else if (e.type === 'resumed') out.info(`tusk: ${file}: resuming at byte ${e.offset}`);
+        else if (e.type === 'resumed') {
+          acked = e.offset;
+          remember(e.url);
+          out.info(`tusk: ${file}: resuming at byte ${e.offset}`);
+        }
       },
     });
-    bar?.done();
     out.result(
       { file, url: result.url, bytes: result.offset, resultUrl: result.resultUrl ?? null, complete: result.complete },
       result.resultUrl ? `${result.url} (${result.resultUrl})` : result.url,
     );
-    return true;
+    return 'ok';
   } catch (err) {
-    bar?.done();
+    if (ctx.interrupt.signal.aborted) {
+      const message = `Interrupted: ${file} stopped at byte ${acked}. ${howToResume()}`;
+      out.fail({ file, url: url ?? null, bytes: acked }, 'interrupted', message);
+      return 'interrupted';
+    }
     out.error(err, { file });
-    return false;
-  } finally {
-    process.off('SIGINT', onSignal);
+    return 'failed';
   }
 }
 
@@ -166,21 +242,30 @@ export async function runQueuedSelection(
   }
 
   let summary = '';
-  const code = await runQueuedUpload(paths, {
-    endpoint,
-    stateDir,
-    headers: client.headers,
-    verifyTls: client.verifyTls ?? true,
-    ...(flags.ca !== undefined ? { caPath: resolve(flags.ca) } : {}),
-    ...(concurrency !== undefined ? { concurrency } : {}),
-    ...(limitRate !== undefined ? { limitRate } : {}),
-    ...(client.chunkSize !== undefined ? { chunkSize: client.chunkSize } : {}),
-    ...(flags.checksum !== undefined ? { checksum: flags.checksum as ServerProfile['checksum'] } : {}),
-    json: true,
-    quiet: Boolean(flags.json),
-    out: (text) => (summary += text),
-    err: (line) => out.info(`tusk: ${line}`),
-  });
+  const interrupt = trapInterrupt((t) => out.info(t));
+  let code: number;
+  try {
+    code = await runQueuedUpload(paths, {
+      endpoint,
+      stateDir,
+      headers: client.headers,
+      verifyTls: client.verifyTls ?? true,
+      ...(flags.ca !== undefined ? { caPath: resolve(flags.ca) } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(limitRate !== undefined ? { limitRate } : {}),
+      ...(client.chunkSize !== undefined ? { chunkSize: client.chunkSize } : {}),
+      ...(flags.checksum !== undefined ? { checksum: flags.checksum as ServerProfile['checksum'] } : {}),
+      json: true,
+      quiet: Boolean(flags.json),
+      bar: out.progress(),
+      interrupt,
+      out: (text) => (summary += text),
+      err: (line) => out.info(`tusk: ${line}`),
+    });
+  } finally {
+    interrupt.dispose();
+  }
+  const stopped = interrupt.signal.aborted;
   const jobs = (JSON.parse(summary || '{"jobs":[]}') as { jobs: SummaryJob[] }).jobs;
   for (const j of jobs) {
     const label = j.relativePath ?? j.path;
@@ -190,13 +275,22 @@ export async function runQueuedSelection(
         { file: j.path, url, bytes: j.size, resultUrl: j.resultUrl ?? null, complete: true },
         `${url}${j.resultUrl ? ` (${j.resultUrl})` : ''}\t${label}`,
       );
+    } else if (j.error?.message) {
+      out.fail({ file: j.path }, j.error.code ?? j.status, `${label}: ${j.error.message}${j.error.hint ? ` ${j.error.hint}` : ''}`);
+    } else if (stopped) {
+      out.fail(
+        { file: j.path, url: j.uploadUrl ?? null },
+        'interrupted',
+        `${label}: interrupted before it finished (${j.status}).`,
+      );
     } else {
-      const message = j.error?.message
-        ? `${j.error.message}${j.error.hint ? ` ${j.error.hint}` : ''}`
-        : `${j.status}: not finished; run \`tusk queue resume --state-dir ${stateDir}\` to continue.`;
-      out.fail({ file: j.path }, j.error?.code ?? j.status, `${label}: ${message}`);
+      out.fail({ file: j.path }, j.status, `${label}: ${j.status}: not finished. ${queueResumeHint(stateDir)}`);
     }
     if (j.notice) out.info(`tusk: note: ${label}: ${j.notice}`);
+  }
+  if (stopped) {
+    out.info(`tusk: stopped; the queue is saved in ${stateDir}. ${queueResumeHint(stateDir)}`);
+    return interrupt.exitCode;
   }
   return code === 0 ? EXIT.ok : EXIT.failed;
 }
