@@ -172,6 +172,34 @@ describe('compaction', () => {
     expect(jobs.get('job-1999')?.offset).toBe(40 + 1999);
   });
 
+  it('carries over exactly the journal lines newer than the snapshot, also when a group write straddles it', async () => {
+    const dir = await fresh();
+    const store = await open(dir, { flushIntervalMs: 1_000 });
+    for (let i = 0; i < 2_000; i++) store.putJob(makeJob(i)); // s 1 … 2000
+    await store.flush();
+    for (let i = 0; i < 10; i++) store.patchJob(`job-${i}`, { offset: 1 }); // s 2001 … 2010, buffered: in the snapshot
+    const running = store.compact();
+    // s 2011 …: newer than the snapshot; the first group write holds 10 older lines and these.
+    for (let i = 0; i < 500; i++) store.patchJob(`job-${i}`, { offset: 2, attempt: i });
+    await store.flush();
+    for (let i = 0; i < 300; i++) store.patchJob(`job-${1000 + i}`, { status: 'paused' });
+    await store.flush();
+    await running;
+    store.patchJob('job-1999', { status: 'failed' });
+    await store.close();
+    const lines = (await fsp.readFile(path.join(dir, JOURNAL_FILE), 'utf8')).split('\n').filter(Boolean);
+    const seqs = lines.map((l) => (JSON.parse(l) as { s: number }).s);
+    expect(seqs[0]).toBe(2011);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, k) => 2011 + k));
+    expect(seqs.at(-1)).toBe(2011 + 500 + 300);
+    const loaded = (await open(dir)).loaded;
+    expect(loaded.recovery.messages).toEqual([]);
+    expect(loaded.jobs.get('job-5')).toMatchObject({ offset: 2, attempt: 5 });
+    expect(loaded.jobs.get('job-700')).toMatchObject({ offset: 0 });
+    expect(loaded.jobs.get('job-1200')?.status).toBe('paused');
+    expect(loaded.jobs.get('job-1999')?.status).toBe('failed');
+  });
+
   it('runs by itself when the journal passes compactAfterBytes', async () => {
     const dir = await fresh();
     const store = await open(dir, { compactAfterBytes: 64 * 1024, flushIntervalMs: 1 });

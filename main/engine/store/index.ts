@@ -142,8 +142,12 @@ class JournalStoreImpl implements JournalStore {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs: number;
   private failure: StoreIoError | undefined;
-  /** Lines appended while a compaction runs (they belong in the new journal). */
-  private tail: Array<{ seq: number; line: string }> | undefined;
+  /**
+   * While a compaction runs: the first sequence number it does not include, and once a group write has put that
+   * record in the journal file, the byte offset where it starts. The new journal is the old one's bytes from there
+   * (copied file to file at the swap), so the lines written meanwhile are never held in memory a second time.
+   */
+  private tail: { fromSeq: number; startOffset?: number } | undefined;
   private compaction: Promise<void> | undefined;
   private compactFailedAt = 0;
   private closed = false;
@@ -356,7 +360,6 @@ class JournalStoreImpl implements JournalStore {
     this.seq = seq;
     this.buffer.push(line);
     this.bufferBytes += line.length;
-    this.tail?.push({ seq, line });
     this.scheduleWrite();
   }
 
@@ -401,6 +404,14 @@ class JournalStoreImpl implements JournalStore {
     this.bufferBytes = 0;
     const data = Buffer.from((this.needsNewline ? '\n' : '') + lines.join(''), 'utf8');
     const goodSize = this.journalSize;
+    // The buffer always holds the records lastWrittenSeq+1 … seq, in order.
+    const firstSeq = this.lastWrittenSeq + 1;
+    const tail = this.tail;
+    let tailStart: number | undefined;
+    if (tail && tail.startOffset === undefined && upTo >= tail.fromSeq) {
+      tailStart = goodSize + (this.needsNewline ? 1 : 0);
+      for (let i = 0; i < tail.fromSeq - firstSeq; i++) tailStart += Buffer.byteLength(lines[i], 'utf8');
+    }
     this.ioInFlight = true;
     try {
       await writeAll(this.io, this.handle, data);
@@ -421,6 +432,7 @@ class JournalStoreImpl implements JournalStore {
     this.journalSize = goodSize + data.length;
     this.needsNewline = false;
     this.lastWrittenSeq = upTo;
+    if (tail && tailStart !== undefined && this.tail === tail) tail.startOffset = tailStart;
     if (this.failure) {
       this.failure = undefined;
       this.retryMs = this.retryDelayMs;
@@ -473,21 +485,21 @@ class JournalStoreImpl implements JournalStore {
 
   private async runCompaction(): Promise<void> {
     const content = snapshotOf(this.state, this.seq);
-    this.tail = [];
+    const tail: { fromSeq: number; startOffset?: number } = { fromSeq: this.seq + 1 };
+    this.tail = tail;
     try {
       const size = await writeSnapshot(this.dir, content, this.io, this.now());
       this.snapshotSize = size;
       await this.enqueue(async () => {
-        // Keep the changes newer than the snapshot that are already in the journal file; the ones still buffered
-        // are written to the new journal by the next group write.
-        const tail = this.tail ?? [];
-        const keep = tail.filter((r) => r.seq <= this.lastWrittenSeq).map((r) => r.line);
-        const text = keep.join('');
-        await replaceJournal(this.dir, text, this.io);
+        // Keep the changes newer than the snapshot that are already in the journal file (no write is in flight
+        // here, so they are the file's bytes from the tail's start to its end); the ones still buffered are written
+        // to the new journal by the next group write.
+        const from = tail.startOffset ?? this.journalSize;
+        const bytes = await replaceJournalWithTail(this.dir, from, this.journalSize, this.io);
         const old = this.handle;
         this.handle = await fsp.open(this.journalPath, 'a');
         await old.close().catch(() => undefined);
-        this.journalSize = Buffer.byteLength(text, 'utf8');
+        this.journalSize = bytes;
         this.needsNewline = false;
       });
       this.compactFailedAt = 0;
@@ -526,11 +538,44 @@ function snapshotOf(state: MemoryState, seq: number) {
 
 /** Replaces the journal atomically with `text` (temp file, fsync, rename, fsync the directory). */
 async function replaceJournal(dir: string, text: string, io: StoreIo): Promise<void> {
+  await replaceJournalWith(dir, io, async (handle) => {
+    if (text.length > 0) await writeAll(io, handle, Buffer.from(text, 'utf8'));
+  });
+}
+
+/** Bytes copied per read when a compaction carries the journal's tail over. */
+const COPY_CHUNK = 1024 * 1024;
+
+/**
+ * Replaces the journal atomically with the bytes `from` … `to` of the current one, copied in
+ * chunks so a long tail is never in memory at once. Returns the new journal's size.
+ */
+async function replaceJournalWithTail(dir: string, from: number, to: number, io: StoreIo): Promise<number> {
+  const length = Math.max(0, to - from);
+  await replaceJournalWith(dir, io, async (handle) => {
+    const chunk = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, length)));
+    // The journal is open for appending: positional reads still work on it.
+    const reader = await fsp.open(path.join(dir, JOURNAL_FILE), 'r');
+    try {
+      for (let at = from; at < to; ) {
+        const { bytesRead } = await reader.read(chunk, 0, Math.min(chunk.length, to - at), at);
+        if (bytesRead <= 0) throw Object.assign(new Error(`The journal ended at byte ${at}, before ${to}`), { code: 'EIO' });
+        await writeAll(io, handle, chunk.subarray(0, bytesRead));
+        at += bytesRead;
+      }
+    } finally {
+      await reader.close().catch(() => undefined);
+    }
+  });
+  return length;
+}
+
+async function replaceJournalWith(dir: string, io: StoreIo, fill: (handle: fsp.FileHandle) => Promise<void>): Promise<void> {
   const finalPath = path.join(dir, JOURNAL_FILE);
   const tmpPath = `${finalPath}.tmp`;
   const handle = await fsp.open(tmpPath, 'w');
   try {
-    if (text.length > 0) await writeAll(io, handle, Buffer.from(text, 'utf8'));
+    await fill(handle);
     await io.sync(handle);
   } catch (err) {
     await handle.close().catch(() => undefined);
