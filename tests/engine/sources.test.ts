@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READ_BLOCK, SLICE_SIZE, openFileSource, type FileSource } from '../../main/engine/tus/sources';
@@ -76,6 +77,40 @@ describe('FileSource reads (read-ahead across ranges, two body buffers)', () => 
       const b = await src.read(200_000, 100_000, 1);
       expect(Buffer.from(a).equals(data.subarray(0, 100_000))).toBe(true);
       expect(Buffer.from(b).equals(data.subarray(200_000, 300_000))).toBe(true);
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('readHashed: the hashing worker reads the range into shared memory and digests exactly those bytes', async () => {
+    const src = await openFileSource(path);
+    try {
+      for (const algorithm of ['sha256', 'sha1', 'sha512', 'md5'] as const) {
+        const start = 777;
+        const len = 2 * 1024 * 1024 + 3; // more than one of the worker's 1 MiB pieces
+        const got = await src.readHashed(start, len, 1, algorithm);
+        expect(got).toBeDefined();
+        const expected = data.subarray(start, start + len);
+        expect(Buffer.from(got!.data).equals(expected)).toBe(true);
+        expect(got!.digest).toBe(createHash(algorithm).update(expected).digest('base64'));
+      }
+      // Two slots are two buffers: hashing into slot 0 leaves what slot 1 returned intact.
+      const one = await src.readHashed(0, 4096, 1, 'sha256');
+      const keep = Buffer.from(one!.data);
+      await src.readHashed(100_000, 4096, 0, 'sha256');
+      expect(Buffer.from(one!.data).equals(keep)).toBe(true);
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('readHashed on a file that shrank says it changed (source-changed), not a short body', async () => {
+    const p = join(dir, 'shrinks.bin');
+    await writeRandomFile(p, 3 * READ_BLOCK, 5);
+    const src = await openFileSource(p);
+    try {
+      await truncate(p, READ_BLOCK);
+      await expect(src.readHashed(0, 3 * READ_BLOCK, 0, 'sha256')).rejects.toMatchObject({ code: 'source-changed' });
     } finally {
       await src.close();
     }

@@ -1,7 +1,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { TusError } from './errors';
-import type { SourceDescriptor } from './types';
+import { HashReadError, hashWorker } from './hash-worker';
+import type { ChecksumAlgorithm, SourceDescriptor } from './types';
 
 /**
  * Body slice handed to the socket when a rate limiter is on: small enough for a fair, smooth limit. Without a limiter
@@ -45,6 +46,11 @@ export interface UploadSource {
    * block of this one is on the wire, so back-to-back chunks never wait for the disk.
    */
   slices(start: number, len: number, sliceSize?: number): AsyncGenerator<Uint8Array, void, void>;
+  /**
+   * Like `read` plus the body's digest, both done off the event loop (a worker thread reads into shared memory and
+   * hashes as it reads). Resolves to undefined where no worker can run; then the caller reads and hashes itself.
+   */
+  readHashed?(start: number, len: number, slot: 0 | 1, algorithm: ChecksumAlgorithm): Promise<{ data: Uint8Array; digest: string } | undefined>;
   /** Whether `read` may be called ahead for the next range while the current one is sent (random access). */
   readonly canReadAhead: boolean;
   close(): Promise<void>;
@@ -99,6 +105,10 @@ export class FileSource implements UploadSource {
   /** The first block of the range expected next, read while the previous range's last block was sent. */
   private ahead: { pos: number; len: number; half: number; done: Promise<void> } | undefined;
   private check: Promise<void> = Promise.resolve();
+  /** Body buffers the hashing worker reads into (shared memory, so nothing is copied between threads). */
+  private readonly shared: [SharedArrayBuffer | undefined, SharedArrayBuffer | undefined] = [undefined, undefined];
+  /** Worker reads in flight: the file must stay open (its descriptor number must not be reused) until they end. */
+  private readonly workerReads = new Set<Promise<unknown>>();
 
   constructor(
     readonly path: string,
@@ -130,6 +140,30 @@ export class FileSource implements UploadSource {
     if (!buf || buf.length < len) buf = this.whole[slot] = Buffer.allocUnsafe(len);
     await this.track(this.readFully(buf, len, start));
     return buf.subarray(0, len);
+  }
+
+  async readHashed(start: number, len: number, slot: 0 | 1, algorithm: ChecksumAlgorithm): Promise<{ data: Uint8Array; digest: string } | undefined> {
+    if (!hashWorker.available) return undefined;
+    let sab = this.shared[slot];
+    if (!sab || sab.byteLength < len) sab = this.shared[slot] = new SharedArrayBuffer(len);
+    let job: Promise<string>;
+    try {
+      job = hashWorker.readAndHash(this.fh.fd, this.base + start, len, algorithm, sab);
+    } catch {
+      hashWorker.disable(); // no worker threads here (a restricted runtime): hash on the main thread instead
+      return undefined;
+    }
+    this.workerReads.add(job);
+    try {
+      const digest = await job;
+      return { data: new Uint8Array(sab, 0, len), digest };
+    } catch (err) {
+      if (err instanceof HashReadError && err.code === 'ESHORT') throw this.changed('it became shorter while being uploaded');
+      if (err instanceof HashReadError) throw fileError(this.path, err);
+      throw err;
+    } finally {
+      this.workerReads.delete(job);
+    }
   }
 
   async *slices(start: number, len: number, sliceSize: number = READ_BLOCK): AsyncGenerator<Uint8Array, void, void> {
@@ -207,6 +241,7 @@ export class FileSource implements UploadSource {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([this.inflight, ...this.workerReads]);
     await this.fh.close().catch(() => undefined);
   }
 }

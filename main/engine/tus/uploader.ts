@@ -526,6 +526,8 @@ async function* sliceBuffer(data: Uint8Array, sliceSize: number): AsyncGenerator
 }
 
 async function readAndHash(source: UploadSource, algorithm: ChecksumAlgorithm, start: number, len: number, slot: 0 | 1) {
+  const off = await source.readHashed?.(start, len, slot, algorithm);
+  if (off) return { data: off.data, header: `${algorithm} ${off.digest}` };
   const data = await source.read(start, len, slot);
   return { data, header: await checksumHeader(algorithm, data) };
 }
