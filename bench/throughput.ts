@@ -7,7 +7,7 @@
  *
  * Options: `--size 256MiB` (or env BENCH_SIZE; default 1GiB), `--repeat N` (N rounds over all cases, round-robin so a
  * change in background load hits every client alike; the median per case, default 1),
- * `--skip-tusnode` (only the discard server).
+ * `--skip-tusnode` (only the discard server), `--tsx` (run the clients from the sources under tsx instead of the bundle).
  *
  * Servers and every client run in their own processes so each client's RSS and event loop are its own. The raw
  * baseline for the sha256-verifying server sends the whole file with a digest computed before the clock starts, so
@@ -82,9 +82,31 @@ async function webCryptoRate(total: number): Promise<number> {
   return total / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * The client child as it ships: one esbuild bundle (the engine, undici and tus-js-client inside) run by plain
+ * `node`, like `dist/cli/tusk.mjs`. Under tsx the process carries the TypeScript loader (~40 MiB RSS, a loader
+ * thread), which is not what a user runs. `--tsx` runs the sources through tsx instead.
+ */
+let childCommand: string[] = ['--import', 'tsx', join(here, 'client-child.ts')];
+async function bundleClientChild(): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(here, 'out', 'client-child.mjs');
+  await build({
+    entryPoints: [join(here, 'client-child.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __benchCreateRequire } from 'node:module';\nconst require = __benchCreateRequire(import.meta.url);" },
+  });
+  return outfile;
+}
+
 function runChild(args: string[]): Promise<ClientChildResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'client-child.ts'), ...args], {
+    const child = spawn(process.execPath, [...childCommand, ...args], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -145,6 +167,10 @@ async function main(): Promise<void> {
     tuskSkipReason = err instanceof Error ? err.message : String(err);
   }
 
+  const useTsx = process.argv.includes('--tsx');
+  if (!useTsx) childCommand = [await bundleClientChild()];
+  const childMode = useTsx ? 'clients run from the TypeScript sources under tsx' : 'clients run by plain node from one esbuild bundle (as dist/cli ships)';
+
   const machine = {
     nproc: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -154,6 +180,7 @@ async function main(): Promise<void> {
   };
   console.log(`Throughput benchmark: ${fmtMiB(size)} file, loopback, median of ${repeat} run(s)`);
   console.log(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memory} RAM, node ${machine.node}`);
+  console.log(childMode);
   const loadBefore = loadavg()[0] ?? 0;
   if (loadBefore > machine.nproc * 0.5) {
     console.log(`WARNING: load average ${loadBefore.toFixed(1)} on ${machine.nproc} CPUs: other work is running, figures will be low and noisy`);
@@ -345,6 +372,7 @@ async function main(): Promise<void> {
         size,
         repeat,
         machine,
+        childMode,
         loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
         hashRates: hash,
         rawClient,
