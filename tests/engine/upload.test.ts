@@ -8,6 +8,7 @@ import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
 import { CHECKSUM_MAX_BODY } from '../../main/engine/tus/uploader';
+import { SLICE_SIZE } from '../../main/engine/tus/sources';
 
 let dir: string;
 let tusNode: TusNodeServer;
@@ -42,6 +43,25 @@ afterAll(async () => {
 });
 
 describe('@tus/server', () => {
+  for (const active of [false, true]) {
+    it(`a rate limiter that is ${active ? 'on gets 64 KiB slices' : 'off is not asked, and whole blocks go out'} (checksum off and sha256)`, async () => {
+      for (const checksum of [false, 'sha256'] as const) {
+        const f = await file(`limited-${active}-${checksum || 'plain'}.bin`, 3 * 1024 * 1024 + 5, 31);
+        const takes: number[] = [];
+        const limiter = { active, take: async (n: number) => void takes.push(n) };
+        const endpoint = checksum ? conf.endpoint : tusNode.endpoint;
+        const r = await client(endpoint, { chunkSize: 1024 * 1024, rateLimiter: limiter, creationWithUpload: false }).uploadFile({ path: f.path, checksum });
+        const stored = checksum ? await conf.sha256(r.url) : await tusNode.sha256(r.url);
+        expect(stored).toBe(f.sha);
+        if (!active) expect(takes).toEqual([]);
+        else {
+          expect(takes.reduce((a, b) => a + b, 0)).toBe(3 * 1024 * 1024 + 5);
+          expect(Math.max(...takes)).toBeLessThanOrEqual(SLICE_SIZE);
+        }
+      }
+    });
+  }
+
   it('uploads in chunks and the stored bytes match', async () => {
     const f = await file('chunks.bin', 1_000_000);
     const chunks: number[] = [];

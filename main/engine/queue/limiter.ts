@@ -45,6 +45,11 @@ export class TokenBucketLimiter implements RateLimiter {
     return this.rate;
   }
 
+  /** Whether a limit is set: uploads skip the bucket (and send bigger slices) while it is not. */
+  get active(): boolean {
+    return this.rate > 0;
+  }
+
   /** Changes the limit; waiters are re-planned at once (0 releases everyone). */
   setRate(bytesPerSecond: number): void {
     this.refill();

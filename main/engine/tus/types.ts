@@ -53,6 +53,11 @@ export interface Fingerprinter {
 /** A token bucket shared by uploads (the queue's global bandwidth limit). `take` resolves when `bytes` may be sent. */
 export interface RateLimiter {
   take(bytes: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * False while there is no limit (checked before every 512 KiB read block): the body then goes out in whole blocks
+   * without asking `take`; true or absent means 64 KiB slices, each taken from the limiter first, for a smooth limit.
+   */
+  readonly active?: boolean;
 }
 
 /** Options of a `TusClient` (seed: `TusClient(...)` parameters). */

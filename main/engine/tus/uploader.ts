@@ -423,15 +423,13 @@ export class Uploader {
     const { source, checksum } = this.init;
     headers['Content-Length'] = String(len);
     let body: AsyncIterable<Uint8Array>;
-    // With a rate limiter, small slices keep the limit smooth and fair; without one, whole read blocks are cheaper.
-    const sliceSize = this.ctx.options.rateLimiter ? SLICE_SIZE : READ_BLOCK;
     if (checksum && len > 0) {
       const { data, header } = await this.checksummedBody(checksum, start, len);
       await source.checked();
       headers['Upload-Checksum'] = header;
-      body = sliceBuffer(data, sliceSize);
+      body = sliceBuffer(data, READ_BLOCK);
     } else {
-      body = source.slices(start, len, sliceSize);
+      body = source.slices(start, len, READ_BLOCK);
     }
     // One controller per request for both the watchdog and the caller's signal (AbortSignal.any would pile up
     // listeners on the caller's long-lived signal).
@@ -497,14 +495,21 @@ export class Uploader {
     const total = this.init.source.size;
     const signal = this.init.signal;
     let sent = start;
-    for await (const slice of body) {
-      if (limiter) await limiter.take(slice.length, signal);
-      timer.refresh();
-      yield slice;
-      timer.refresh();
-      sent += slice.length;
-      this.trackSpeed(slice.length);
-      this.init.onProgress?.(sent, total);
+    for await (const block of body) {
+      // Under a limit, 64 KiB slices keep it smooth and fair between uploads; without one, whole blocks are cheaper.
+      // Decided per block, so a limit set or lifted mid-request applies within 512 KiB.
+      const limited = limiter !== undefined && limiter.active !== false;
+      const step = limited ? SLICE_SIZE : block.length;
+      for (let i = 0; i < block.length; i += step) {
+        const slice = step >= block.length ? block : block.subarray(i, Math.min(block.length, i + step));
+        if (limited) await limiter.take(slice.length, signal);
+        timer.refresh();
+        yield slice;
+        timer.refresh();
+        sent += slice.length;
+        this.trackSpeed(slice.length);
+        this.init.onProgress?.(sent, total);
+      }
     }
   }
 
