@@ -44,10 +44,10 @@ export function formatEta(seconds: number | undefined): string {
 }
 
 /**
- * One line of progress: `[#####.......]  42% 12.0 MiB/28.6 MiB 1.2 MiB/s ETA 0:14 3/5 files name`. The bar narrows
- * (down to 10 cells, then gone) and the label is shortened from the left ("…" + its end) so the line fits
- * `columns - 1`; percent, speed and ETA are the last things dropped. Unknown totals show no bar and no percent; a
- * zero-byte total counts as complete.
+ * One line of progress: `[#####.......]  42% 12.0 MiB/28.6 MiB 1.2 MiB/s ETA 0:14 3/5 files name`. To fit
+ * `columns - 1`, the label is shortened from the left ("…" + its end), the bar narrows (down to 10 cells, then goes),
+ * then the file count, the byte counts and the speed go; percent and ETA stay longest. Unknown totals show no bar and
+ * no percent; a zero-byte total counts as complete.
  */
 export function renderProgress(f: ProgressFrame): string {
   const max = Math.max(1, f.columns - 1);
@@ -59,15 +59,24 @@ export function renderProgress(f: ProgressFrame): string {
     f.etaSeconds ?? (remaining === undefined ? undefined : remaining === 0 ? 0 : f.speed > 0 ? remaining / f.speed : undefined);
   const pct = known ? `${Math.floor(frac * 100)}%`.padStart(4) : '';
   const bytes = known ? `${formatBytes(f.sent)}/${formatBytes(total)}` : formatBytes(f.sent);
-  const stats = [pct, bytes, `${formatBytes(f.speed)}/s`, `ETA ${formatEta(eta)}`].filter(Boolean).join(' ');
-  const files = f.files ? `${f.files.done}/${f.files.total} files` : '';
-  const tail = [stats, files].filter(Boolean).join(' ');
+  const parts = {
+    pct,
+    bytes,
+    speed: `${formatBytes(f.speed)}/s`,
+    eta: `ETA ${formatEta(eta)}`,
+    files: f.files ? `${f.files.done}/${f.files.total} files` : '',
+  };
+  // Whole pieces go when the line is too long, least useful first.
+  const join = (): string => [parts.pct, parts.bytes, parts.speed, parts.eta, parts.files].filter(Boolean).join(' ');
+  for (const drop of ['files', 'bytes', 'speed'] as const) if (join().length > max) parts[drop] = '';
+  const tail = join();
 
   let barCells = 0;
   if (known) {
-    // Room for the bar: what is left after stats, files, a short label and separators, within 10–30 cells.
-    const labelRoom = f.label ? Math.min(f.label.length, 20) + 1 : 0;
-    barCells = Math.min(30, max - tail.length - labelRoom - 3);
+    // The bar gets 10–30 cells: first next to a label of up to 12 characters, else with the label shortened more.
+    const room = max - tail.length - 3;
+    const labelRoom = f.label ? Math.min(f.label.length, 12) + 1 : 0;
+    barCells = Math.min(30, room - labelRoom >= 10 ? room - labelRoom : room);
     if (barCells < 10) barCells = 0;
   }
   const filled = Math.round(frac * barCells);

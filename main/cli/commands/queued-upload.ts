@@ -163,7 +163,6 @@ export async function waitForJobs(engine: Engine, ids: string[] | undefined, o: 
         ? `${retrying.name}: attempt ${retrying.attempt} failed (${retrying.lastError.message}); next in ${Math.max(0, Math.ceil((retrying.nextAttemptAt - now) / 1000))} s`
         : '';
     if (o.bar) {
-      const t = queue.totals();
       let size = 0;
       let done = 0;
       let filesDone = 0;
@@ -176,11 +175,11 @@ export async function waitForJobs(engine: Engine, ids: string[] | undefined, o: 
         retriesShown.add(`${retrying.id}:${retrying.attempt}`);
         o.bar.message(`tusk: ${retryNote}`);
       }
+      // The bar measures speed from these bytes itself: the queue's overall speed is smoothed over many seconds
+      // for the desktop's chart and lags at the start of a short run.
       o.bar.update({
         sent: done,
         total: size,
-        speed: t.speed,
-        ...(t.speed > 0 ? { etaSeconds: Math.max(0, size - done) / t.speed } : {}),
         files: { done: filesDone, total: jobs.length },
         label: open.find((j) => j.status === 'uploading')?.name ?? '',
       });

@@ -129,10 +129,11 @@ export async function transferOne(
   let url = options.uploadUrl;
   let acked = 0;
   const howToResume = (): string => {
-    if (!url) return `Nothing of ${shellQuote(file)} reached the server yet: run the same command again.`;
+    if (!url) return `Nothing of ${file} reached the server yet: run the same command again.`;
     const cmd = `tusk resume ${shellQuote(file)} --url ${shellQuote(url)} ${ctx.hint.args.join(' ')}`.trimEnd();
-    const again = ctx.hint.stateDir !== undefined ? ' or run the same `tusk upload` again (it resumes through --state-dir)' : '';
-    return `To continue ${shellQuote(file)}: ${cmd}${ctx.hint.note}${again}.`;
+    const again =
+      ctx.hint.stateDir !== undefined ? ', or run the same `tusk upload` again (with --state-dir it resumes by itself)' : '';
+    return `To continue ${file}, run \`${cmd}\`${ctx.hint.note}${again}.`;
   };
   const remember = (u: string): void => {
     url = u;
