@@ -2,7 +2,10 @@ import { memo } from 'react';
 import { formatBytes, formatEta, formatSpeed } from '../format';
 import { act } from '../state/actions';
 import { useApp } from '../state/app';
-import { useQueue } from '../state/queue';
+import { batchMembers, useQueue } from '../state/queue';
+import { priorityLevel, type PriorityLevel } from '../state/reorder';
+import { MoreButton, openRowMenu } from './JobActions';
+import { PriorityMarker } from './PriorityMarker';
 import { Icon } from './Icon';
 import { ProgressBar } from './ProgressBar';
 import { StatusChip } from './StatusChip';
@@ -12,6 +15,16 @@ export const BatchRow = memo(function BatchRow({ id, index }: { id: string; inde
   const batch = useQueue((s) => s.batches[id]);
   const expanded = useApp((s) => s.expanded.has(id));
   const toggle = useApp((s) => s.toggleBatch);
+  // One string out of the members' priorities: the row re-renders only when the folder's level changes.
+  const level = useQueue((s): PriorityLevel | 'mixed' => {
+    let found: PriorityLevel | undefined;
+    for (const jobId of batchMembers(s.batchOf).get(id) ?? []) {
+      const l = priorityLevel(s.jobs[jobId]?.priority ?? 0);
+      if (found === undefined) found = l;
+      else if (found !== l) return 'mixed';
+    }
+    return found ?? 'normal';
+  });
   if (!batch) return null;
   const completed = batch.status === 'completed';
   const target = { kind: 'batch' as const, id };
@@ -25,7 +38,12 @@ export const BatchRow = memo(function BatchRow({ id, index }: { id: string; inde
       aria-expanded={expanded}
       data-batch-id={id}
       data-status={batch.status}
+      data-priority={level}
       onClick={() => toggle(id)}
+      onContextMenu={(e) => {
+        e.preventDefault();
+        openRowMenu('batch', id, { x: e.clientX, y: e.clientY });
+      }}
     >
       <div className="row-name">
         <span className="name">
@@ -41,7 +59,8 @@ export const BatchRow = memo(function BatchRow({ id, index }: { id: string; inde
           >
             <Icon name="chevron" size={14} />
           </button>
-          <Icon name="folder" size={15} /> {batch.name}
+          <Icon name="folder" size={15} /> <span className="name-text">{batch.name}</span>
+          <PriorityMarker level={level} />
         </span>
         <span className="relpath" data-field="batch-count">
           {batch.completedCount} of {batch.jobCount} files done
@@ -85,6 +104,7 @@ export const BatchRow = memo(function BatchRow({ id, index }: { id: string; inde
         <button type="button" className="icon-button" data-action="remove" aria-label={`Remove folder ${batch.name}`} title="Remove folder from queue" onClick={(e) => { e.stopPropagation(); void act('remove', target); }}>
           <Icon name="trash" />
         </button>
+        <MoreButton kind="batch" id={id} name={`folder ${batch.name}`} />
       </div>
     </div>
   );

@@ -4,7 +4,9 @@ import type { JobDetails } from '../../shared/types';
 import { api, errorMessage } from '../bridge';
 import { formatBytes, formatDuration, formatSpeed, formatTime } from '../format';
 import { useApp } from '../state/app';
+import { moveJob, setPriorityLevel } from '../state/actions';
 import { useQueue } from '../state/queue';
+import { canMove, listPosition, moveTarget, priorityLevel, PRIORITY_LEVELS, type Move } from '../state/reorder';
 import { Icon } from './Icon';
 import { JobActions } from './JobActions';
 import { StatusChip } from './StatusChip';
@@ -72,6 +74,7 @@ export function DetailsPanel({ jobId }: { jobId: string }) {
         />
         <JobActions job={job} name={job.name} />
       </div>
+      <OrderControls jobId={jobId} />
       {job.lastError && job.status !== 'completed' ? (
         <div className="callout error" role="status">
           <strong>{job.lastError.message}</strong>
@@ -119,5 +122,71 @@ export function DetailsPanel({ jobId }: { jobId: string }) {
         <p className="muted">No attempts yet.</p>
       )}
     </aside>
+  );
+}
+
+const MOVE_BUTTONS: { move: Move; label: string; icon: 'top' | 'up' | 'down' | 'bottom'; keys: string }[] = [
+  { move: 'top', label: 'Move to top', icon: 'top', keys: 'Alt+Home' },
+  { move: 'up', label: 'Move up', icon: 'up', keys: 'Alt+ArrowUp' },
+  { move: 'down', label: 'Move down', icon: 'down', keys: 'Alt+ArrowDown' },
+  { move: 'bottom', label: 'Move to bottom', icon: 'bottom', keys: 'Alt+End' },
+];
+
+/**
+ * Priority (three radio buttons) and place in the queue (position, move buttons) of the selected job. Re-renders
+ * when the job's priority, status or the order changes, not on progress.
+ */
+function OrderControls({ jobId }: { jobId: string }) {
+  const { name, priority, status } = useQueue(
+    useShallow((s) => ({ name: s.jobs[jobId]?.name ?? '', priority: s.jobs[jobId]?.priority ?? 0, status: s.jobs[jobId]?.status })),
+  );
+  const order = useQueue((s) => s.order);
+  const batchOf = useQueue((s) => s.batchOf);
+  const batchName = useQueue((s) => (s.jobs[jobId]?.batchId ? s.batches[s.jobs[jobId].batchId as string]?.name : undefined));
+  if (!status) return null;
+  const level = priorityLevel(priority);
+  const pos = listPosition(order, (id) => batchOf[id], jobId);
+  const movable = canMove(status);
+  return (
+    <div className="order-controls">
+      <fieldset className="segmented priority-choice" data-testid="priority-choice">
+        <legend>Priority</legend>
+        {PRIORITY_LEVELS.map((l) => (
+          <label key={l} className={l === level ? 'active' : undefined}>
+            <input
+              type="radio"
+              name={`priority-${jobId}`}
+              value={l}
+              checked={l === level}
+              onChange={() => void setPriorityLevel({ kind: 'job', id: jobId }, l)}
+            />
+            {l === 'high' ? 'High' : l === 'low' ? 'Low' : 'Normal'}
+          </label>
+        ))}
+      </fieldset>
+      <div className="order-move" role="group" aria-label={`Place of ${name} in the queue`}>
+        <span className="muted small" data-field="position">
+          {pos ? `${pos.position} of ${pos.of}${batchName ? ` in ${batchName}` : ''}` : ''}
+        </span>
+        {MOVE_BUTTONS.map((b) => {
+          const disabled = !movable || moveTarget(order, (id) => batchOf[id], jobId, b.move) === undefined;
+          return (
+            <button
+              key={b.move}
+              type="button"
+              className="icon-button"
+              data-action={`move-${b.move}`}
+              aria-label={`${b.label}: ${name}`}
+              aria-keyshortcuts={b.keys}
+              title={movable ? b.label : 'Only waiting files can be moved'}
+              disabled={disabled}
+              onClick={() => void moveJob(jobId, b.move)}
+            >
+              <Icon name={b.icon} />
+            </button>
+          );
+        })}
+      </div>
+    </div>
   );
 }

@@ -33,6 +33,8 @@ export function DropOverlay() {
       if (depth === 0) setActive(false);
     };
     const drop = (e: DragEvent): void => {
+      // A row dragged within the list is not a file drop (the list handles it).
+      if (!hasFiles(e)) return;
       e.preventDefault();
       depth = 0;
       setActive(false);

@@ -14,6 +14,11 @@ const PATHS = {
   upload: 'M12 16V4M7 9l5-5 5 5M4 20h16',
   refresh: 'M20 12a8 8 0 1 1-2.3-5.6M20 4v4h-4',
   broom: 'M14 4l6 6M4 20l8-8M9 11l4 4-5 5-4-4z',
+  more: 'M5 12h.01M12 12h.01M19 12h.01',
+  up: 'M12 19V5M6 11l6-6 6 6',
+  down: 'M12 5v14M6 13l6 6 6-6',
+  top: 'M5 4h14M12 20V8M6 14l6-6 6 6',
+  bottom: 'M5 20h14M12 4v12M6 10l6 6 6-6',
 } as const;
 
 /** Name of an icon. */

@@ -46,8 +46,46 @@ export function jobActions(job: Pick<JobView, 'id' | 'status' | 'uploadUrl' | 'r
   return list;
 }
 
-/** Icon buttons for a job's actions; each has an accessible name and a tooltip. */
-export function JobActions({ job, name }: { job: Pick<JobView, 'id' | 'status' | 'uploadUrl' | 'resultUrl'>; name: string }) {
+/** Opens the row menu (move, priority) under a button or at a pointer. */
+export function openRowMenu(kind: 'job' | 'batch', id: string, at: { x: number; y: number }, opener?: HTMLElement | null): void {
+  const app = useApp.getState();
+  if (kind === 'job') app.selectJob(id);
+  app.openMenu({ kind, id, x: at.x, y: at.y, opener });
+}
+
+/** The "More actions" button that opens the row menu. */
+export function MoreButton({ kind, id, name }: { kind: 'job' | 'batch'; id: string; name: string }) {
+  const open = useApp((s) => s.menu?.kind === kind && s.menu.id === id);
+  return (
+    <button
+      type="button"
+      className="icon-button"
+      data-action="more"
+      aria-label={`More actions for ${name}`}
+      aria-haspopup="menu"
+      aria-expanded={open}
+      title="Move, priority…"
+      onClick={(e) => {
+        e.stopPropagation();
+        const r = e.currentTarget.getBoundingClientRect();
+        openRowMenu(kind, id, { x: r.right - 200, y: r.bottom + 2 }, e.currentTarget);
+      }}
+    >
+      <Icon name="more" />
+    </button>
+  );
+}
+
+/** Icon buttons for a job's actions; each has an accessible name and a tooltip. `menu` adds the "More actions" button. */
+export function JobActions({
+  job,
+  name,
+  menu = false,
+}: {
+  job: Pick<JobView, 'id' | 'status' | 'uploadUrl' | 'resultUrl'>;
+  name: string;
+  menu?: boolean;
+}) {
   return (
     <div className="row-actions" role="group" aria-label={`Actions for ${name}`}>
       {jobActions(job).map((a) => (
@@ -66,6 +104,7 @@ export function JobActions({ job, name }: { job: Pick<JobView, 'id' | 'status' |
           <Icon name={a.icon} />
         </button>
       ))}
+      {menu ? <MoreButton kind="job" id={job.id} name={name} /> : null}
     </div>
   );
 }

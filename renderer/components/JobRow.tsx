@@ -3,9 +3,14 @@ import { useShallow } from 'zustand/react/shallow';
 import { formatBytes, formatEta, formatSpeed } from '../format';
 import { useApp } from '../state/app';
 import { useQueue } from '../state/queue';
-import { JobActions } from './JobActions';
+import { canMove, priorityLevel } from '../state/reorder';
+import { JobActions, openRowMenu } from './JobActions';
+import { PriorityMarker } from './PriorityMarker';
 import { ProgressBar } from './ProgressBar';
 import { StatusChip } from './StatusChip';
+
+/** The drag data type of a row being moved (files dragged in from outside carry `Files` instead). */
+export const JOB_DRAG_TYPE = 'application/x-tusk-job';
 
 /**
  * One job. Subscribes to its own entry only (and to whether it is selected), so another job's progress does not
@@ -18,6 +23,7 @@ export const JobRow = memo(function JobRow({ id, nested, index }: { id: string; 
   const completed = job.status === 'completed';
   const running = job.status === 'uploading';
   const tone = job.sourceChanged && !completed ? 'source-changed' : job.status;
+  const movable = canMove(job.status);
   return (
     <div
       id={`row-${id}`}
@@ -27,11 +33,27 @@ export const JobRow = memo(function JobRow({ id, nested, index }: { id: string; 
       aria-posinset={index + 1}
       data-job-id={id}
       data-status={job.status}
+      data-priority={priorityLevel(job.priority)}
       onClick={() => selectJob(selected ? undefined : id)}
+      onContextMenu={(e) => {
+        e.preventDefault();
+        openRowMenu('job', id, { x: e.clientX, y: e.clientY });
+      }}
+      // Drag to reorder (QueueList handles the drop): only files that are waiting can move.
+      draggable={movable}
+      onDragStart={
+        movable
+          ? (e) => {
+              e.dataTransfer.setData(JOB_DRAG_TYPE, id);
+              e.dataTransfer.effectAllowed = 'move';
+            }
+          : undefined
+      }
     >
       <div className="row-name">
         <span className="name" title={job.path}>
-          {job.name}
+          <span className="name-text">{job.name}</span>
+          <PriorityMarker priority={job.priority} />
         </span>
         <span className="relpath" title={job.path}>
           {job.relativePath ?? job.path}
@@ -61,7 +83,7 @@ export const JobRow = memo(function JobRow({ id, nested, index }: { id: string; 
           errorMessage={job.lastError ? job.lastError.message : undefined}
         />
       </div>
-      <JobActions job={job} name={job.name} />
+      <JobActions job={job} name={job.name} menu />
     </div>
   );
 });

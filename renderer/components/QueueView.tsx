@@ -3,6 +3,7 @@ import { useQueue } from '../state/queue';
 import { DetailsPanel } from './DetailsPanel';
 import { EmptyState } from './EmptyState';
 import { QueueList } from './QueueList';
+import { RowMenu } from './RowMenu';
 import { SpeedChart } from './SpeedChart';
 
 /** The queue view: chart, list and (when a job is selected) its details; the empty state before anything is added. */
@@ -20,6 +21,7 @@ export function QueueView({ themeKey }: { themeKey: string }) {
         <QueueList />
       </div>
       {selected && exists ? <DetailsPanel jobId={selected} /> : null}
+      <RowMenu />
     </div>
   );
 }

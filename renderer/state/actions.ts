@@ -7,6 +7,7 @@ import type { AddResult } from '../../shared/types';
 import { api, bridge, errorMessage } from '../bridge';
 import { useApp } from './app';
 import { useQueue } from './queue';
+import { canMove, listPosition, moveTarget, PRIORITY, type Move, type PriorityLevel } from './reorder';
 
 /** Runs a call; on failure shows the error as a toast and resolves to undefined. */
 export async function attempt<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
@@ -58,6 +59,72 @@ export async function addPaths(paths: string[]): Promise<void> {
 export function act(action: 'pause' | 'resume' | 'cancel' | 'retry' | 'remove', target: Target): Promise<void | undefined> {
   const label = { pause: 'Pause', resume: 'Resume', cancel: 'Cancel', retry: 'Retry', remove: 'Remove' }[action];
   return attempt(label, () => api()[action](target));
+}
+
+const MOVE_WORDS: Record<Move, string> = { top: 'to the top', up: 'up', down: 'down', bottom: 'to the bottom' };
+const EDGE_WORDS: Record<Move, string> = { top: 'first', up: 'first', down: 'last', bottom: 'last' };
+let followTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Where a job stands in the list now, in words ("position 2 of 5", "file 2 of 9 in shoot"). */
+export function positionWords(jobId: string): string | undefined {
+  const q = useQueue.getState();
+  const pos = listPosition(q.order, (id) => q.batchOf[id], jobId);
+  if (!pos) return undefined;
+  if (pos.batchId !== undefined) return `file ${pos.position} of ${pos.of} in ${q.batches[pos.batchId]?.name ?? 'its folder'}`;
+  return `position ${pos.position} of ${pos.of}`;
+}
+
+/**
+ * Keeps the job selected and asks the list to scroll to it (and announce where it went) when the engine's new order
+ * arrives. Set before the call: the delta may arrive before the call's answer. Given up after a few seconds.
+ */
+function follow(jobId: string): void {
+  const q = useQueue.getState();
+  const app = useApp.getState();
+  app.selectJob(jobId);
+  app.setFollow({ jobId, from: listPosition(q.order, (id) => q.batchOf[id], jobId)?.position ?? 0 });
+  if (followTimer) clearTimeout(followTimer);
+  followTimer = setTimeout(() => {
+    if (useApp.getState().follow?.jobId === jobId) useApp.getState().setFollow(undefined);
+  }, 4000);
+}
+
+/** Sends `reorder` for a job with an index from `moveTarget`/`dropTarget`; failures become toasts. */
+export async function reorderJob(jobId: string, toIndex: number): Promise<boolean> {
+  const name = useQueue.getState().jobs[jobId]?.name ?? 'the file';
+  follow(jobId);
+  const ok = await succeeded(`Moving ${name}`, () => api().reorder({ jobId, toIndex }));
+  if (!ok) useApp.getState().setFollow(undefined);
+  return ok;
+}
+
+/** Moves a job up, down, to the top or bottom of what the list shows; says so when it is already there. */
+export async function moveJob(jobId: string, move: Move): Promise<void> {
+  const q = useQueue.getState();
+  const job = q.jobs[jobId];
+  if (!job) return;
+  if (!canMove(job.status)) {
+    useApp.getState().announce(`${job.name} cannot be moved while it is ${job.status}: only waiting files can.`);
+    return;
+  }
+  const to = moveTarget(q.order, (id) => q.batchOf[id], jobId, move);
+  if (to === undefined) {
+    useApp.getState().announce(`${job.name} is already ${EDGE_WORDS[move]}; it cannot move ${MOVE_WORDS[move]}.`);
+    return;
+  }
+  await reorderJob(jobId, to);
+}
+
+/** Sets the priority of a job or a whole folder and announces it. */
+export async function setPriorityLevel(target: { kind: 'job' | 'batch'; id: string }, level: PriorityLevel): Promise<void> {
+  const q = useQueue.getState();
+  const name = target.kind === 'job' ? q.jobs[target.id]?.name : `folder ${q.batches[target.id]?.name ?? ''}`;
+  if (target.kind === 'job') follow(target.id);
+  const ok = await succeeded(`Setting the priority of ${name ?? 'the file'}`, () =>
+    api().setPriority({ target, priority: PRIORITY[level] }),
+  );
+  if (ok) useApp.getState().announce(`Priority of ${name}: ${level}.`);
+  else useApp.getState().setFollow(undefined);
 }
 
 /** Reloads profiles (after a save or delete). */

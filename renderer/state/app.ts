@@ -15,6 +15,23 @@ export interface Toast {
   message: string;
 }
 
+/** The row menu (context menu) that is open: for a job or a folder, at a point in the viewport. */
+export interface RowMenu {
+  kind: 'job' | 'batch';
+  id: string;
+  x: number;
+  y: number;
+  /** The element to focus when the menu closes without a move (the button that opened it, or the list). */
+  opener?: HTMLElement | null;
+}
+
+/** A job the list should scroll to (and announce) once the engine's new order arrives after a move or priority change. */
+export interface Follow {
+  jobId: string;
+  /** Its 1-based list position when the change was asked for. */
+  from: number;
+}
+
 /** App state. */
 export interface AppState {
   view: View;
@@ -30,6 +47,10 @@ export interface AppState {
   capabilities: Record<string, ServerCapabilities | undefined>;
   /** Profile ids with a `testConnection` in flight. */
   checking: Record<string, boolean>;
+  /** What the queue's live region says last (`n` changes so the same words are announced again). */
+  announcement: { n: number; text: string };
+  follow?: Follow;
+  menu?: RowMenu;
   setView(view: View): void;
   setSettings(settings: Settings): void;
   setProfiles(profiles: ServerProfile[]): void;
@@ -40,6 +61,9 @@ export interface AppState {
   dismissToast(id: number): void;
   setCapabilities(profileId: string, caps: ServerCapabilities | undefined): void;
   setChecking(profileId: string, checking: boolean): void;
+  announce(text: string): void;
+  setFollow(follow: Follow | undefined): void;
+  openMenu(menu: RowMenu | undefined): void;
 }
 
 let toastSeq = 0;
@@ -52,6 +76,7 @@ export const useApp = create<AppState>()((set) => ({
   toasts: [],
   capabilities: {},
   checking: {},
+  announcement: { n: 0, text: '' },
   setView: (view) => set({ view }),
   setSettings: (settings) => set({ settings }),
   setProfiles: (profiles) =>
@@ -78,4 +103,7 @@ export const useApp = create<AppState>()((set) => ({
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
   setCapabilities: (profileId, caps) => set((s) => ({ capabilities: { ...s.capabilities, [profileId]: caps } })),
   setChecking: (profileId, checking) => set((s) => ({ checking: { ...s.checking, [profileId]: checking } })),
+  announce: (text) => set((s) => ({ announcement: { n: s.announcement.n + 1, text } })),
+  setFollow: (follow) => set({ follow }),
+  openMenu: (menu) => set({ menu }),
 }));

@@ -199,3 +199,24 @@ export function buildRows(
   }
   return rows;
 }
+
+const membersCache = new WeakMap<Record<string, string>, Map<string, string[]>>();
+
+/**
+ * Batch id → member job ids, computed once per `batchOf` (which is replaced only when membership changes), so a
+ * folder row can read its members' priorities on every delta without scanning every job.
+ */
+export function batchMembers(batchOf: Record<string, string>): Map<string, string[]> {
+  let map = membersCache.get(batchOf);
+  if (!map) {
+    map = new Map();
+    for (const id in batchOf) {
+      const b = batchOf[id];
+      const list = map.get(b);
+      if (list) list.push(id);
+      else map.set(b, [id]);
+    }
+    membersCache.set(batchOf, map);
+  }
+  return map;
+}
