@@ -59,6 +59,7 @@ test('main views in light and dark', async ({ tusk }) => {
     await tusk.call('addPaths', { paths: [join(src, 'drone-4k.mp4')], profileId: lab.id });
     const podcast = await tusk.call<AddResult>('addPaths', { paths: [join(src, 'podcast-ep42.wav')], profileId: studio.id });
     await tusk.call('pause', { kind: 'job', id: podcast.jobIds[0] });
+    await tusk.call('setPriority', { target: { kind: 'job', id: podcast.jobIds[0] }, priority: 10 });
     await writeRandomFile(join(src, 'survey-notes.docx'), 240_000, 5);
     await tusk.call('addPaths', { paths: [join(src, 'survey-notes.docx')], profileId: offline.id });
     await expect(page.locator('.chip[data-status=retrying]')).toBeVisible({ timeout: 15_000 });
@@ -81,6 +82,11 @@ test('main views in light and dark', async ({ tusk }) => {
       await page.getByTestId('queue-list').evaluate((el) => el.scrollTo(0, 0));
       await page.getByTestId('queue-list').blur();
       await shot(`${theme}-queue`);
+      await page.getByRole('button', { name: 'More actions for podcast-ep42.wav' }).click();
+      await expect(page.getByTestId('row-menu')).toBeVisible();
+      await shot(`${theme}-row-menu`);
+      await page.keyboard.press('Escape');
+      await page.getByRole('button', { name: 'Close details' }).click();
       await page.getByRole('tab', { name: 'Servers' }).click();
       await page.getByRole('button', { name: /Media lab/ }).click();
       await expect(page.getByTestId('capabilities').getByTestId('plan')).toBeVisible();

@@ -47,10 +47,16 @@ export function jobActions(job: Pick<JobView, 'id' | 'status' | 'uploadUrl' | 'r
 }
 
 /** Opens the row menu (move, priority) under a button or at a pointer. */
-export function openRowMenu(kind: 'job' | 'batch', id: string, at: { x: number; y: number }, opener?: HTMLElement | null): void {
+export function openRowMenu(
+  kind: 'job' | 'batch',
+  id: string,
+  at: { x: number; y: number },
+  opener?: HTMLElement | null,
+  underOpener = false,
+): void {
   const app = useApp.getState();
   if (kind === 'job') app.selectJob(id);
-  app.openMenu({ kind, id, x: at.x, y: at.y, opener });
+  app.openMenu({ kind, id, x: at.x, y: at.y, opener, underOpener });
 }
 
 /** The "More actions" button that opens the row menu. */
@@ -68,7 +74,7 @@ export function MoreButton({ kind, id, name }: { kind: 'job' | 'batch'; id: stri
       onClick={(e) => {
         e.stopPropagation();
         const r = e.currentTarget.getBoundingClientRect();
-        openRowMenu(kind, id, { x: r.right - 200, y: r.bottom + 2 }, e.currentTarget);
+        openRowMenu(kind, id, { x: r.right, y: r.bottom + 2 }, e.currentTarget, true);
       }}
     >
       <Icon name="more" />

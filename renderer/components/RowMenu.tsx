@@ -98,12 +98,19 @@ function OpenMenu({ menu }: { menu: RowMenuState }) {
     const el = ref.current;
     if (!el) return;
     const r = el.getBoundingClientRect();
+    let { x, y } = menu;
+    const o = menu.underOpener && menu.opener?.isConnected ? menu.opener.getBoundingClientRect() : undefined;
+    if (o) {
+      // Right-aligned under its button; above it when there is no room below.
+      x = o.right - r.width;
+      y = o.bottom + r.height + 6 > window.innerHeight ? o.top - r.height - 2 : o.bottom + 2;
+    }
     setPos({
-      left: Math.max(4, Math.min(menu.x, window.innerWidth - r.width - 4)),
-      top: Math.max(4, Math.min(menu.y, window.innerHeight - r.height - 4)),
+      left: Math.max(4, Math.min(x, window.innerWidth - r.width - 4)),
+      top: Math.max(4, Math.min(y, window.innerHeight - r.height - 4)),
     });
     el.querySelector<HTMLElement>('[role^=menuitem]:not([aria-disabled=true])')?.focus();
-  }, [menu.x, menu.y]);
+  }, [menu]);
 
   useEffect(() => {
     const onPointer = (e: PointerEvent): void => {
@@ -113,7 +120,10 @@ function OpenMenu({ menu }: { menu: RowMenuState }) {
     document.addEventListener('pointerdown', onPointer, true);
     window.addEventListener('blur', onBlur);
     window.addEventListener('resize', onBlur);
+    // The list scrolling would leave the menu pointing at another row.
+    document.addEventListener('scroll', onBlur, true);
     return () => {
+      document.removeEventListener('scroll', onBlur, true);
       document.removeEventListener('pointerdown', onPointer, true);
       window.removeEventListener('blur', onBlur);
       window.removeEventListener('resize', onBlur);

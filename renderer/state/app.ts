@@ -23,6 +23,8 @@ export interface RowMenu {
   y: number;
   /** The element to focus when the menu closes without a move (the button that opened it, or the list). */
   opener?: HTMLElement | null;
+  /** Place the menu under the opener as laid out when the menu shows (opening it may open the details panel). */
+  underOpener?: boolean;
 }
 
 /** A job the list should scroll to (and announce) once the engine's new order arrives after a move or priority change. */
