@@ -147,7 +147,7 @@ describe('Ctrl-C during tusk upload', () => {
     const { run, ms } = await interrupt(child, done);
     expect(run.code, run.stderr).toBe(130);
     expect(ms).toBeLessThan(1000);
-    expect(run.stderr).toContain(`Run \`tusk queue resume --state-dir ${state}\` to continue where it stopped.`);
+    expect(run.stderr).toContain(`Run \`tusk queue resume --state-dir ${state}\`, or the same command again, to continue where it stopped.`);
     // Only JSON lines on stdout: one per file, the unfinished ones marked interrupted.
     const lines = jsonLines(run.stdout);
     expect(lines.map((l) => l.file).sort()).toEqual([...sums.keys()].sort());
@@ -164,6 +164,31 @@ describe('Ctrl-C during tusk upload', () => {
     expect((await server.uploadIds()).filter((id) => !before.has(id)).sort()).toEqual(summary.jobs.map((j) => uploadIdOf(j.uploadUrl)).sort());
   });
 
+  it('queued: running the same `tusk upload` again after Ctrl-C continues the same server uploads', async () => {
+    const folder = join(tmp, 'rerun');
+    await mkdir(folder, { recursive: true });
+    const sums = new Map<string, string>();
+    for (const [name, size, seed] of [['x.bin', 500_000, 61], ['y.bin', 400_000, 62]] as const)
+      sums.set(join(folder, name), await writeRandomFile(join(folder, name), size, seed));
+    const state = join(tmp, 'state-rerun');
+    const args = ['upload', folder, '--endpoint', server.endpoint, '--state-dir', state, '--limit-rate', '512KiB', '--chunk-size', '64KiB', '--json'];
+    const before = new Set(await server.uploadIds());
+    const { child, done } = startCli(bundle, args, env);
+    await waitForStored(before, 150 * 1024);
+    expect((await interrupt(child, done)).run.code).toBe(130);
+    const stored = await storedSince(before);
+    expect(stored).toBeLessThan(900_000);
+
+    const again = await runCli(bundle, args, env);
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(again.stderr).toMatch(/continuing the earlier upload of .*(x|y)\.bin/);
+    expect(again.stderr).not.toMatch(/skipped/);
+    const lines = jsonLines(again.stdout);
+    expect(lines.map((l) => l.file).sort()).toEqual([...sums.keys()].sort());
+    for (const l of lines) expect(await server.sha256(l.url as string)).toBe(sums.get(l.file as string));
+    expect((await server.uploadIds()).filter((id) => !before.has(id)).sort()).toEqual(lines.map((l) => uploadIdOf(l.url as string)).sort());
+  });
+
   it('two Ctrl-C in a row: the CLI still exits 130 and the state stays resumable', async () => {
     const file = join(tmp, 'twice.bin');
     const sum = await writeRandomFile(file, 1024 * 1024, 41);
@@ -174,7 +199,7 @@ describe('Ctrl-C during tusk upload', () => {
     const { run, ms } = await interrupt(child, done, 2);
     expect(run.code, run.stderr).toBe(130);
     expect(ms).toBeLessThan(1000);
-    expect(run.stderr).toContain(`Run \`tusk queue resume --state-dir ${state}\` to continue where it stopped.`);
+    expect(run.stderr).toContain(`Run \`tusk queue resume --state-dir ${state}\`, or the same command again, to continue where it stopped.`);
     expect(run.stdout).toBe('');
 
     const resumed = await runCli(bundle, ['queue', 'resume', '--state-dir', state], env);
@@ -245,7 +270,7 @@ setTimeout(() => process.exit(3), 20_000);
     const { run, ms } = await interrupt(second.child, second.done);
     expect(run.code, run.stderr).toBe(130);
     expect(ms).toBeLessThan(1000);
-    expect(run.stderr).toContain(`Run \`tusk queue resume --state-dir ${state}\``);
+    expect(run.stderr).toContain(`Run \`tusk queue resume --state-dir ${state}\`, or the same command again`);
     const last = await fullSpeed(() => runCli(bundle, ['queue', 'resume', '--state-dir', state, '--json'], env));
     expect(last.code, last.stderr).toBe(0);
     const summary = JSON.parse(last.stdout) as { jobs: Array<{ uploadUrl: string }> };

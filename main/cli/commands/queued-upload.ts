@@ -3,7 +3,7 @@
  * bandwidth. The state dir makes it resumable: run the same command again (or `tusk queue resume`) after a crash.
  */
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { Engine } from '../../engine/engine-types';
 import { createEngine } from '../../engine/index';
 import { internalsOf } from '../../engine/engine-internals';
@@ -206,7 +206,7 @@ export async function waitForJobs(engine: Engine, ids: string[] | undefined, o: 
 
 /** What to tell a person whose queued run was stopped: the exact command that continues it. */
 export function queueResumeHint(stateDir: string): string {
-  return `Run \`tusk queue resume --state-dir ${shellQuote(stateDir)}\` to continue where it stopped.`;
+  return `Run \`tusk queue resume --state-dir ${shellQuote(stateDir)}\`, or the same command again, to continue where it stopped.`;
 }
 
 /** Prints a summary of finished jobs; returns the exit code (0 all completed, 1 otherwise). */
@@ -276,17 +276,38 @@ export async function runQueuedUpload(paths: string[], options: QueuedUploadOpti
     if (options.concurrency !== undefined) queue.setConcurrency(options.concurrency);
     if (rate !== undefined) queue.setBandwidthLimit(rate);
     const profile = await profileFor(engine, options);
-    const added = await engine.api.addPaths({ paths: paths.map((p) => resolve(p)), profileId: profile.id });
-    for (const r of added.rejected) err(`skipped ${r.path}: ${r.reason}`);
-    for (const b of (await engine.api.getSnapshot()).batches) {
-      if (!added.batchIds.includes(b.id)) continue;
-      for (const p of b.problems) err(`skipped ${p.path}: ${p.reason}`);
+    const given = paths.map((p) => resolve(p));
+    const added = await engine.api.addPaths({ paths: given, profileId: profile.id });
+    // Running the same command again after Ctrl-C or a crash continues the earlier jobs of these paths (the queue
+    // refuses to add a file twice) instead of stopping at "already in the queue".
+    const snapshot = await engine.api.getSnapshot();
+    const earlier = snapshot.jobs.filter(
+      (j) =>
+        j.profileId === profile.id &&
+        !TERMINAL.has(j.status) &&
+        !added.jobIds.includes(j.id) &&
+        given.some((g) => j.path === g || j.path.startsWith(g + sep)),
+    );
+    const continued = new Set(earlier.map((j) => j.path));
+    for (const j of earlier) {
+      if (j.status === 'paused') await engine.api.resume({ kind: 'job', id: j.id });
+      err(`continuing the earlier upload of ${j.path} (it was already in the queue)`);
     }
-    const jobs = await waitForJobs(engine, added.jobIds, { ...options, signal: interrupt.signal });
+    // A folder is refused as a whole when every file in it already has an unfinished job: those are continued.
+    const rejected = added.rejected.filter(
+      (r) => !continued.has(r.path) && !earlier.some((j) => j.path.startsWith(r.path + sep)),
+    );
+    for (const r of rejected) err(`skipped ${r.path}: ${r.reason}`);
+    for (const b of snapshot.batches) {
+      if (!added.batchIds.includes(b.id)) continue;
+      for (const p of b.problems) if (!continued.has(p.path)) err(`skipped ${p.path}: ${p.reason}`);
+    }
+    const waitIds = [...added.jobIds, ...earlier.map((j) => j.id)];
+    const jobs = await waitForJobs(engine, waitIds, { ...options, signal: interrupt.signal });
     stopped = interrupt.signal.aborted;
     const code = summarize(jobs, options);
     if (stopped) return interrupt.exitCode;
-    return added.rejected.length > 0 && code === 0 ? 1 : code;
+    return rejected.length > 0 && code === 0 ? 1 : code;
   } finally {
     // Stops what still runs (resumable) and flushes the state before saying how to continue.
     await engine.close();
