@@ -1,6 +1,7 @@
 /** Durable state across restarts: resume on the same upload, changed/missing sources, expired uploads, corrupt state. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendFile, readdir, rm, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { openStore } from '../../main/engine/store/index';
 import { join } from 'node:path';
 import type { Engine, EngineNotification } from '../../main/engine/engine-types';
 import { startTusNodeServer, uploadIdOf, type TusNodeServer } from '../servers/tus-node';
@@ -115,5 +116,37 @@ describe('durable state', () => {
     // The readable part of the state still works.
     const [job] = await waitJobsDone(e, [id]);
     expect(job.status).toBe('completed');
+  });
+
+  it('compacts while uploading with the live job records (no store copies) and restores everything after a restart', async () => {
+    const folder = join(dir, 'many');
+    await mkdir(folder);
+    const files: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      files.push(join(folder, `f${i}.bin`));
+      await writeRandomFile(files[i], i % 5 === 0 ? 200_000 + i : 1_000 + i * 100, i + 1);
+    }
+    const state = join(dir, 'state');
+    // A tiny threshold: the journal is compacted many times while jobs are added, run and completed.
+    const store = await openStore(state, { compactAfterBytes: 4 * 1024, flushIntervalMs: 5 });
+    const { engine: e } = await startEngine(state, server.endpoint, { engine: { store } });
+    const { jobIds } = await e.api.addPaths({ paths: [folder] });
+    expect(jobIds).toHaveLength(30);
+    const jobs = await waitJobsDone(e, jobIds);
+    expect(jobs.every((j) => j.status === 'completed')).toBe(true);
+    await e.close();
+    expect(store.snapshotBytes).toBeGreaterThan(10_000); // compactions ran: the snapshot holds the 30 jobs
+
+    const { engine: again } = await startEngine(state, server.endpoint);
+    engine = again;
+    const q = queueOf(again);
+    expect(q.recoveryMessages).toEqual([]);
+    expect(q.historyEntries().map((h) => h.jobId).sort()).toEqual([...jobIds].sort());
+    for (const [i, id] of jobIds.entries()) {
+      const job = q.job(id)!;
+      expect(job).toMatchObject({ status: 'completed', uploadUrl: jobs[i].uploadUrl, size: jobs[i].size });
+      expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
+    }
+    expect(await server.uploadIds()).toHaveLength(30);
   });
 });

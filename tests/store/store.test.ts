@@ -2,6 +2,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HISTORY_LIMIT, JOURNAL_FILE, SNAPSHOT_FILE, openStore, type JournalStore } from '../../main/engine/store/index';
+import { encodeLine } from '../../main/engine/store/records';
+import type { JobRecord } from '../../main/engine/store/types';
 import { makeBatch, makeHistory, makeJob, makeProfile, tempDir } from './helpers';
 
 const dirs: string[] = [];
@@ -237,6 +239,68 @@ describe('compaction', () => {
     expect(loaded.jobs.get('job-3')?.status).toBe('completed');
     expect(loaded.jobs.get('job-4')?.status).toBe('failed');
     expect(loaded.history.map((h) => h.id)).toEqual(['h-3']);
+  });
+});
+
+describe('live jobs (useLiveJobs)', () => {
+  it('hands the loaded jobs over, keeps no copy, and compaction writes the live records (even ones ahead of the journal)', async () => {
+    const dir = await fresh();
+    const first = await open(dir);
+    for (let i = 0; i < 300; i++) first.putJob(makeJob(i));
+    await first.close();
+
+    const store = await open(dir);
+    const live = new Map<string, JobRecord>();
+    store.useLiveJobs!(() => live.values());
+    for (const [id, rec] of store.loaded.jobs) live.set(id, rec);
+    expect(live.size).toBe(300);
+    // Handed over, not copied: mutating a loaded record and patching it is what the queue does.
+    const j5 = live.get('job-5')!;
+    Object.assign(j5, { status: 'uploading', attempt: 1 });
+    store.patchJob('job-5', { status: 'uploading', attempt: 1 });
+    const added = makeJob(1000);
+    live.set(added.id, added);
+    store.putJob(added);
+    store.removeJobs(['job-0']);
+    live.delete('job-0');
+    await store.flush();
+    // A probe, not what a caller may do: a change never given to the store shows that compaction writes live records.
+    live.get('job-250')!.notice = 'only in memory';
+    const running = store.compact();
+    // During the compaction: changes written to the journal while the records are being written.
+    for (let i = 10; i < 200; i++) {
+      live.get(`job-${i}`)!.offset = i;
+      store.patchJob(`job-${i}`, { offset: i });
+    }
+    store.patchJob('job-0', { status: 'failed' }); // removed: not written
+    await running;
+    live.get('job-5')!.status = 'completed';
+    store.patchJob('job-5', { status: 'completed', offset: 1_000_005 });
+    live.get('job-5')!.offset = 1_000_005;
+    await store.close();
+
+    const loaded = (await open(dir)).loaded;
+    expect(loaded.recovery.messages).toEqual([]);
+    expect(loaded.jobs.size).toBe(300);
+    expect(loaded.jobs.has('job-0')).toBe(false);
+    for (const [id, rec] of live) expect(loaded.jobs.get(id)).toEqual(JSON.parse(JSON.stringify(rec)));
+    expect(loaded.jobs.get('job-250')?.notice).toBe('only in memory');
+    expect(loaded.jobs.get('job-5')).toMatchObject({ status: 'completed', attempt: 1, offset: 1_000_005 });
+  });
+
+  it('a history entry in the snapshot and again in the journal is restored once', async () => {
+    const dir = await fresh();
+    const store = await open(dir);
+    store.appendHistory(makeHistory(1));
+    await store.compact();
+    await store.close();
+    const seq = (JSON.parse((await fsp.readFile(path.join(dir, SNAPSHOT_FILE), 'utf8')).split('\n')[0]) as { seq: number }).seq;
+    // What a compaction with live jobs can leave: the entry taken into the snapshot, and its journal record after it.
+    await fsp.appendFile(path.join(dir, JOURNAL_FILE), encodeLine({ s: seq + 1, t: 'appendHistory', d: makeHistory(1) }));
+    await fsp.appendFile(path.join(dir, JOURNAL_FILE), encodeLine({ s: seq + 2, t: 'appendHistory', d: makeHistory(2) }));
+    const loaded = (await open(dir)).loaded;
+    expect(loaded.history.map((h) => h.id)).toEqual(['h-1', 'h-2']);
+    expect(loaded.recovery.messages).toEqual([]);
   });
 });
 

@@ -201,6 +201,9 @@ export class UploadQueue {
     this.retryBase = options.retryBaseDelayMs ?? 1000;
     this.retryMax = options.retryMaxDelayMs ?? 60_000;
     this.restoreConcurrency = options.restoreConcurrency ?? 8;
+    // The store writes our records at compaction instead of keeping a copy of each (before `loaded` is read, so the
+    // loaded jobs are handed over rather than copied). Every change of a record goes to the store in the same turn.
+    this.store.useLiveJobs?.(() => this.liveRecords());
     const loaded = this.store.loaded;
     this.history = [...loaded.history];
     this.recoveryMessages = [...loaded.recovery.messages];
@@ -225,6 +228,10 @@ export class UploadQueue {
     this.secondStart = this.lastTick;
     this.ticker = setInterval(() => this.tick(), 250);
     this.ticker.unref();
+  }
+
+  private *liveRecords(): Generator<JobRecord> {
+    for (const live of this.jobs.values()) yield live.rec;
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -911,6 +918,7 @@ export class UploadQueue {
       onUploadUrl: async (url) => {
         // Durable before the first byte: a crash after this point resumes this upload instead of creating another.
         rec.uploadUrl = url;
+        rec.offset = 0;
         this.store.patchJob(rec.id, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs, attemptLog: rec.attemptLog });
         this.dirtyJobs.add(rec.id);
         await this.store.flush();

@@ -45,7 +45,8 @@ export interface SnapshotContent {
   jobs: JobRecord[];
   batches: BatchRecord[];
   profiles: ServerProfile[];
-  history: HistoryEntry[];
+  /** A function when the history must be taken after the jobs are written (see `snapshotOf` in index.ts). */
+  history: HistoryEntry[] | (() => HistoryEntry[]);
 }
 
 /** Lines per chunk: a chunk of jobs serializes in a few milliseconds, which bounds how long the event loop waits. */
@@ -61,7 +62,7 @@ export async function writeSnapshot(dir: string, content: SnapshotContent, io: S
   const handle = await fsp.open(tmpPath, 'w');
   let size = 0;
   try {
-    const total = content.jobs.length + content.batches.length + content.profiles.length + content.history.length;
+    const historyNow = typeof content.history === 'function' ? undefined : content.history;
     const header = encodeLine({
       t: 'header',
       format: 'tusk-state',
@@ -71,7 +72,8 @@ export async function writeSnapshot(dir: string, content: SnapshotContent, io: S
       jobs: content.jobs.length,
       batches: content.batches.length,
       profiles: content.profiles.length,
-      history: content.history.length,
+      // When the history is taken after the jobs, this is its length when the snapshot started (the end line counts all).
+      history: (historyNow ?? (content.history as () => HistoryEntry[])()).length,
     });
     const write = async (text: string): Promise<void> => {
       const bytes = Buffer.from(text, 'utf8');
@@ -79,13 +81,16 @@ export async function writeSnapshot(dir: string, content: SnapshotContent, io: S
       size += bytes.length;
     };
     await write(header);
-    const sections: Array<[string, readonly object[]]> = [
+    const sections: Array<[string, readonly object[] | (() => readonly object[])]> = [
       ['profile', content.profiles],
       ['batch', content.batches],
       ['job', content.jobs],
       ['history', content.history],
     ];
-    for (const [t, items] of sections) {
+    let total = 0;
+    for (const [t, section] of sections) {
+      const items = typeof section === 'function' ? section() : section;
+      total += items.length;
       for (let i = 0; i < items.length; i += CHUNK_RECORDS) {
         let chunk = '';
         const end = Math.min(items.length, i + CHUNK_RECORDS);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HistoryEntry, ServerProfile } from '../../../shared/types';
-import { type StoreIo, nodeIo, writeAll, writeSnapshot } from './compaction';
+import { type SnapshotContent, type StoreIo, nodeIo, writeAll, writeSnapshot } from './compaction';
 import { StoreIoError, describeIoError } from './errors';
 import { JOURNAL_FILE, fsyncDir } from './files';
 import { acquireLock, type StateLock } from './lock';
@@ -14,7 +14,7 @@ import { loadState } from './load';
 import { encodeLine, type JournalRecordType } from './records';
 import { SCHEMA_VERSION } from './migrations';
 import { MemoryState } from './state';
-import type { BatchRecord, JobRecord, LoadedState, QueueStore } from './types';
+import type { BatchRecord, JobRecord, LoadedState, QueueStore, RecoveryReport } from './types';
 
 export { StoreLockedError } from './types';
 export type { BatchRecord, JobRecord, LoadedState, QueueStore, RecoveryReport } from './types';
@@ -119,7 +119,11 @@ export async function openStore(dir: string, options: StoreOptions = {}): Promis
 }
 
 class JournalStoreImpl implements JournalStore {
-  readonly loaded: LoadedState;
+  private loadedState: LoadedState | undefined;
+  private readonly recovery: RecoveryReport;
+  /** Set by `useLiveJobs`: the caller's records, written by compaction; the store then keeps only the ids. */
+  private liveJobs: (() => Iterable<JobRecord>) | undefined;
+  private readonly jobIds = new Set<string>();
   private readonly io: StoreIo;
   private readonly now: () => number;
   private readonly flushIntervalMs: number;
@@ -161,7 +165,7 @@ class JournalStoreImpl implements JournalStore {
     private readonly lock: StateLock,
     private readonly state: MemoryState,
     handle: fsp.FileHandle,
-    init: { seq: number; journalBytes: number; snapshotBytes: number; loaded: LoadedState },
+    init: { seq: number; journalBytes: number; snapshotBytes: number; recovery: RecoveryReport },
     private readonly options: StoreOptions,
   ) {
     this.handle = handle;
@@ -169,7 +173,7 @@ class JournalStoreImpl implements JournalStore {
     this.lastWrittenSeq = init.seq;
     this.journalSize = init.journalBytes;
     this.snapshotSize = init.snapshotBytes;
-    this.loaded = init.loaded;
+    this.recovery = init.recovery;
     this.io = { ...nodeIo, ...options.io };
     this.now = options.now ?? Date.now;
     this.flushIntervalMs = options.flushIntervalMs ?? 50;
@@ -185,14 +189,6 @@ class JournalStoreImpl implements JournalStore {
     const io: StoreIo = { ...nodeIo, ...options.io };
     const result = await loadState(dir, now);
     const { state } = result;
-    // The caller gets its own objects: the queue may mutate them without touching what the store will snapshot.
-    const loaded: LoadedState = {
-      jobs: new Map(Array.from(state.jobs, ([id, job]) => [id, cloneJson(job)])),
-      batches: new Map(Array.from(state.batches, ([id, b]) => [id, cloneJson(b)])),
-      history: cloneJson(state.recentHistory()),
-      profiles: new Map(Array.from(state.profiles, ([id, p]) => [id, cloneJson(p)])),
-      recovery: result.recovery,
-    };
     const journalPath = path.join(dir, JOURNAL_FILE);
     let snapshotBytes = result.snapshotBytes;
     let journalBytes = result.journalBytes;
@@ -211,7 +207,39 @@ class JournalStoreImpl implements JournalStore {
       journalBytes = result.truncateJournalTo;
     }
     const handle = await fsp.open(journalPath, 'a');
-    return new JournalStoreImpl(dir, lock, state, handle, { seq: result.seq, journalBytes, snapshotBytes, loaded }, options);
+    return new JournalStoreImpl(dir, lock, state, handle, { seq: result.seq, journalBytes, snapshotBytes, recovery: result.recovery }, options);
+  }
+
+  /** What was read at open. Built on first use: copies of the store's records, unless the jobs were handed over. */
+  get loaded(): LoadedState {
+    if (!this.loadedState) {
+      const state = this.state;
+      // The caller gets its own objects: the queue may mutate them without touching what the store will snapshot.
+      this.loadedState = {
+        jobs: this.liveJobs ? this.handedOverJobs : new Map(Array.from(state.jobs, ([id, job]) => [id, cloneJson(job)])),
+        batches: new Map(Array.from(state.batches, ([id, b]) => [id, cloneJson(b)])),
+        history: cloneJson(state.recentHistory()),
+        profiles: new Map(Array.from(state.profiles, ([id, p]) => [id, cloneJson(p)])),
+        recovery: this.recovery,
+      };
+      this.handedOverJobs = new Map();
+    }
+    return this.loadedState;
+  }
+
+  private handedOverJobs = new Map<string, JobRecord>();
+
+  useLiveJobs(jobs: () => Iterable<JobRecord>): void {
+    if (this.liveJobs) throw new Error('useLiveJobs was already called on this store; one owner of the live jobs at a time.');
+    this.liveJobs = jobs;
+    for (const id of this.state.jobs.keys()) this.jobIds.add(id);
+    // Handed over rather than copied when `loaded` has not been read yet; either way the store keeps no job records.
+    if (!this.loadedState) this.handedOverJobs = new Map(this.state.jobs);
+    this.state.jobs.clear();
+  }
+
+  private hasJob(id: string): boolean {
+    return this.liveJobs ? this.jobIds.has(id) : this.state.jobs.has(id);
   }
 
   get journalBytes(): number {
@@ -229,21 +257,22 @@ class JournalStoreImpl implements JournalStore {
 
   putJob(job: JobRecord): void {
     requireId(job?.id, 'putJob');
-    this.append('putJob', { d: ownCopy(job) });
+    // With live jobs the record is only encoded (at once), so no copy is needed.
+    this.append('putJob', { d: this.liveJobs ? job : ownCopy(job) });
   }
 
   patchJob(id: string, patch: Partial<JobRecord>): void {
     requireId(id, 'patchJob');
     this.assertOpen();
     // A patch for a job that is gone (removed meanwhile) changes nothing, so it is not written.
-    if (!this.state.jobs.has(id)) return;
+    if (!this.hasJob(id)) return;
     const d: Record<string, unknown> = {};
     const unset: string[] = [];
     for (const [key, value] of Object.entries(patch)) {
       if (key === 'id') continue;
       // JSON drops undefined; an explicit `undefined` means "clear this field", so it is recorded by name.
       if (value === undefined) unset.push(key);
-      else d[key] = typeof value === 'object' && value !== null ? ownCopy(value) : value;
+      else d[key] = typeof value === 'object' && value !== null && !this.liveJobs ? ownCopy(value) : value;
     }
     this.append('patchJob', unset.length > 0 ? { id, d, u: unset } : { id, d });
   }
@@ -355,8 +384,14 @@ class JournalStoreImpl implements JournalStore {
     const seq = this.seq + 1;
     const record = { s: seq, t, ...fields };
     const line = encodeLine(record);
-    // Same code path as replay at open, so the live view and a replay can never disagree.
-    this.state.applyJournalRecord(record, SCHEMA_VERSION);
+    if (this.liveJobs && (t === 'putJob' || t === 'patchJob' || t === 'removeJobs')) {
+      // The caller holds the records; only which ids exist matters here.
+      if (t === 'putJob') this.jobIds.add((fields.d as JobRecord).id);
+      else if (t === 'removeJobs') for (const id of fields.ids as string[]) this.jobIds.delete(id);
+    } else {
+      // Same code path as replay at open, so the live view and a replay can never disagree.
+      this.state.applyJournalRecord(record, SCHEMA_VERSION);
+    }
     this.seq = seq;
     this.buffer.push(line);
     this.bufferBytes += line.length;
@@ -484,7 +519,7 @@ class JournalStoreImpl implements JournalStore {
   }
 
   private async runCompaction(): Promise<void> {
-    const content = snapshotOf(this.state, this.seq);
+    const content = snapshotOf(this.state, this.seq, this.liveJobs);
     const tail: { fromSeq: number; startOffset?: number } = { fromSeq: this.seq + 1 };
     this.tail = tail;
     try {
@@ -526,13 +561,19 @@ class JournalStoreImpl implements JournalStore {
   }
 }
 
-function snapshotOf(state: MemoryState, seq: number) {
+/**
+ * What a compaction writes as of sequence number `seq`. Live job records (`useLiveJobs`) may run ahead of `seq` by
+ * the time each is written: harmless, because the journal records after `seq` are replayed on top and each sets
+ * fields to absolute values, in order. The history is then taken after the jobs (so a job written as completed has
+ * its history entry), and a replayed history entry already present is skipped (by id).
+ */
+function snapshotOf(state: MemoryState, seq: number, liveJobs?: () => Iterable<JobRecord>): SnapshotContent {
   return {
     seq,
-    jobs: Array.from(state.jobs.values()),
+    jobs: Array.from(liveJobs ? liveJobs() : state.jobs.values()),
     batches: Array.from(state.batches.values()),
     profiles: Array.from(state.profiles.values()),
-    history: state.recentHistory(),
+    history: liveJobs ? () => state.recentHistory() : state.recentHistory(),
   };
 }
 

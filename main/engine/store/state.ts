@@ -24,11 +24,18 @@ export class MemoryState {
   readonly batches = new Map<string, BatchRecord>();
   readonly profiles = new Map<string, ServerProfile>();
   history: HistoryEntry[] = [];
+  /** Ids in `history`: a snapshot may already hold an entry that the journal replays again (see `snapshotOf`). */
+  private historyIds = new Set<string>();
 
-  /** Adds a history entry, trimming the oldest in bulk so the cost stays O(1) amortized. */
+  /** Adds a history entry (once per id), trimming the oldest in bulk so the cost stays O(1) amortized. */
   addHistory(entry: HistoryEntry): void {
+    if (this.historyIds.has(entry.id)) return;
     this.history.push(entry);
-    if (this.history.length > 2 * HISTORY_LIMIT) this.history = this.history.slice(-HISTORY_LIMIT);
+    this.historyIds.add(entry.id);
+    if (this.history.length > 2 * HISTORY_LIMIT) {
+      this.history = this.history.slice(-HISTORY_LIMIT);
+      this.historyIds = new Set(this.history.map((h) => h.id));
+    }
   }
 
   /** The newest `HISTORY_LIMIT` entries, oldest first. */

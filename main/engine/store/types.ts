@@ -82,6 +82,15 @@ export interface QueueStore {
   appendHistory(entry: HistoryEntry): void;
   putProfile(profile: ServerProfile): void;
   removeProfile(id: string): void;
+  /**
+   * Optional (additive): the caller keeps the live job records and lends them to the store, so the store need not
+   * hold a copy of each (with 100,000 jobs, tens of MiB). Call it before reading `loaded`: the loaded jobs are then
+   * handed over (not copied) and the store keeps only job ids. From then on a compaction writes the records `jobs()`
+   * yields as they are when written. The caller's side of the deal: every change to a record is also given to
+   * `putJob`/`patchJob`/`removeJobs` in the same synchronous turn (a record may run ahead of the journal, never
+   * behind it), and records are plain JSON data.
+   */
+  useLiveJobs?(jobs: () => Iterable<JobRecord>): void;
   /** Durable (fsynced) once this resolves. */
   flush(): Promise<void>;
   /** Rewrites the journal as a snapshot of the live state; runs automatically when the journal grows. */
