@@ -75,6 +75,8 @@ export function QueueList() {
       if (e.altKey && ALT_MOVES[e.key]) {
         e.preventDefault();
         if (currentId) void moveJob(currentId, ALT_MOVES[e.key]);
+        else if (rows[index]?.kind === 'batch')
+          app.announce('A folder moves by its priority: Shift+F10 opens its menu. Open it (Enter) to move its files.');
         else app.announce('Select a file first (↑/↓), then Alt+↑/↓ moves it.');
         return;
       }

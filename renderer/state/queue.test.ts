@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobView, QueueSnapshot } from '../../shared/types';
-import { applyDelta, buildRows, emptyTotals, fromSnapshot, initialQueueState, THROUGHPUT_WINDOW, type QueueState } from './queue';
+import { applyDelta, batchMembers, buildRows, emptyTotals, fromSnapshot, initialQueueState, THROUGHPUT_WINDOW, type QueueState } from './queue';
 
 const job = (id: string, extra: Partial<JobView> = {}): JobView => ({
   id,
@@ -118,5 +118,16 @@ describe('buildRows', () => {
     expect(rows).toHaveLength(10_001);
     expect(rows.filter((r) => r.kind === 'batch')).toEqual([{ kind: 'batch', id: 'odd' }]);
     expect(rows[1]).toEqual({ kind: 'batch', id: 'odd' });
+  });
+});
+
+describe('batchMembers', () => {
+  it('lists each folder’s files once per batch map and recomputes when membership changes', () => {
+    let s = fromSnapshot(snapshot([job('j1', { batchId: 'b1' }), job('j2', { batchId: 'b1' }), job('j3')]));
+    const first = batchMembers(s.batchOf);
+    expect(first.get('b1')?.sort()).toEqual(['j1', 'j2']);
+    expect(batchMembers(s.batchOf)).toBe(first);
+    s = apply(s, { seq: 6, jobs: [job('j4', { batchId: 'b1' })] });
+    expect(batchMembers(s.batchOf).get('b1')?.sort()).toEqual(['j1', 'j2', 'j4']);
   });
 });
