@@ -158,6 +158,14 @@ test('drag a row to a new place; the keyboard menu; priority from the details pa
   await expect.poll(() => shownNames(page)).toEqual(['two.bin', 'three.bin', 'one.bin', 'shoot']);
   await expect(list).toBeFocused();
 
+  // Two quick Alt+↓ presses move two places (each move starts from the order the previous one produced).
+  await page.keyboard.press('Alt+ArrowDown');
+  await page.keyboard.press('Alt+ArrowDown');
+  await expect.poll(() => shownNames(page)).toEqual(['three.bin', 'one.bin', 'two.bin', 'shoot']);
+  await expect(page.getByTestId('queue-announcer')).toHaveText('two.bin moved to position 3 of 4.');
+  await page.keyboard.press('Alt+Home');
+  await expect.poll(() => shownNames(page)).toEqual(['two.bin', 'three.bin', 'one.bin', 'shoot']);
+
   // The details panel: low priority for two.bin sends it below the normal ones (and the folder).
   await expect(page.getByTestId('details')).toBeVisible();
   const choice = page.getByTestId('priority-choice');

@@ -99,7 +99,33 @@ export async function reorderJob(jobId: string, toIndex: number): Promise<boolea
 }
 
 /** Moves a job up, down, to the top or bottom of what the list shows; says so when it is already there. */
-export async function moveJob(jobId: string, move: Move): Promise<void> {
+export function moveJob(jobId: string, move: Move): Promise<void> {
+  // Moves run one after another, each from the order the previous one produced: Alt+↑ held down (key repeat) or
+  // pressed twice quickly moves two places, not one place twice.
+  const run = moves.then(() => moveNow(jobId, move)).then(orderSettled);
+  moves = run.catch(() => undefined);
+  return run;
+}
+
+let moves: Promise<void> = Promise.resolve();
+
+/** Resolves when the list has taken in the last move (nothing to follow any more), or after a second at most. */
+function orderSettled(): Promise<void> {
+  if (!useApp.getState().follow) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    };
+    const timer = setTimeout(done, 1000);
+    const off = useApp.subscribe((s) => {
+      if (!s.follow) done();
+    });
+  });
+}
+
+async function moveNow(jobId: string, move: Move): Promise<void> {
   const q = useQueue.getState();
   const job = q.jobs[jobId];
   if (!job) return;
