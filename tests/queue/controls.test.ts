@@ -133,6 +133,37 @@ describe('controls', () => {
     for (const j of jobs) await expectSameBytes(j);
   });
 
+  it('a server at its own limit does not hold back jobs for another server queued after its jobs', async () => {
+    const files: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      files.push(join(dir, `p${i}.bin`));
+      await writeRandomFile(files[i], 100_000, 60 + i);
+    }
+    const { engine: e, profiles } = await startEngine(join(dir, 'state'), server.endpoint, {
+      settings: { concurrency: 8, bandwidthLimit: 600_000 },
+      profile: { maxConcurrent: 1 },
+    });
+    engine = e;
+    const other = await profiles.save({ ...(await profiles.get('p1'))!, id: 'p2', name: 'second' });
+    const q = queueOf(e);
+    // p1's four jobs come first in the run order; p1 runs one at a time.
+    const first = await e.api.addPaths({ paths: files.slice(0, 4), profileId: 'p1' });
+    const second = await e.api.addPaths({ paths: files.slice(4), profileId: other.id });
+    let both = false;
+    const ids = [...first.jobIds, ...second.jobIds];
+    const jobs = await waitFor('all done', () => {
+      const list = ids.map((id) => q.job(id)!);
+      const active = list.filter((j) => j.status === 'uploading');
+      expect(active.filter((j) => j.profileId === 'p1').length).toBeLessThanOrEqual(1);
+      // The second server's job runs while the first server still has jobs waiting behind its limit.
+      const waiting = list.filter((j) => j.profileId === 'p1' && j.status === 'queued').length;
+      if (waiting >= 2 && active.some((j) => j.profileId === other.id)) both = true;
+      return list.every((j) => j.status === 'completed') ? list : undefined;
+    });
+    expect(both).toBe(true);
+    for (const j of jobs) await expectSameBytes(j);
+  });
+
   it('shows retries (attempt n, error, countdown) for 503s, then completes', async () => {
     proxy = await startFaultProxy({ target: server.origin });
     proxy.addFault({ kind: 'status', status: 503, body: 'busy', match: { method: 'PATCH', times: 3 } });

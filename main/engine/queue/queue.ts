@@ -101,6 +101,8 @@ interface Live {
   stopReason?: 'pause' | 'cancel' | 'suspend' | 'close' | 'remove';
   timer?: NodeJS.Timeout;
   failStreak: number;
+  /** Changes made in memory but not journaled yet: they ride in this job's next journal record (see `persist`). */
+  deferred?: Partial<JobRecord>;
   serverOffset?: number;
   expiresAt?: number;
 }
@@ -146,11 +148,13 @@ export class UploadQueue {
   private readonly runningPerProfile = new Map<string, number>();
   private runningUnits = 0;
   private readonly profileCache = new Map<string, ServerProfile>();
-  private readonly clients = new Map<string, { key: string; client: QueueTusClient }>();
+  private readonly clients = new Map<string, { profile: ServerProfile; key: string; client: QueueTusClient }>();
   private readonly serverInfo = new Map<string, Promise<ServerInfo | undefined>>();
   private concurrency: number;
   private pending: string[] = [];
   private pendingHead = 0;
+  /** Profiles of the jobs in `pending` (rebuilt with it). */
+  private pendingProfiles = new Set<string>();
   private pendingDirty = true;
   private maxOrder = 0;
   private held: boolean;
@@ -837,9 +841,13 @@ export class UploadQueue {
     try {
       if (this.pendingDirty) {
         this.pending = this.sortedIds().filter((id) => this.jobs.get(id)!.rec.status === 'queued');
+        this.pendingProfiles = new Set(this.pending.map((id) => this.jobs.get(id)!.rec.profileId));
         this.pendingHead = 0;
         this.pendingDirty = false;
       }
+      // Profiles at their own limit in this pass: once every profile with waiting jobs is, the rest of the list cannot
+      // start either (without this, a full per-server limit made every pass walk the whole queue: O(queue) per file).
+      let blocked: Set<string> | undefined;
       for (let i = this.pendingHead; i < this.pending.length && this.runningUnits < this.concurrency * SLOT_UNITS; i++) {
         const id = this.pending[i];
         const live = this.jobs.get(id);
@@ -849,7 +857,11 @@ export class UploadQueue {
         }
         const profile = this.profileCache.get(live.rec.profileId);
         const limit = (profile?.maxConcurrent ?? 1) * SLOT_UNITS;
-        if ((this.runningPerProfile.get(live.rec.profileId) ?? 0) >= limit) continue;
+        if ((this.runningPerProfile.get(live.rec.profileId) ?? 0) >= limit) {
+          (blocked ??= new Set()).add(live.rec.profileId);
+          if (blocked.size >= this.pendingProfiles.size) break;
+          continue;
+        }
         if (i === this.pendingHead) this.pendingHead++;
         this.startJob(live);
       }
@@ -872,7 +884,10 @@ export class UploadQueue {
     const attempt = live.rec.attempt + 1;
     // The log entry goes in the same journal record as the status change.
     this.log(live, 'started', live.rec.uploadUrl ? `Attempt ${attempt}: resuming.` : `Attempt ${attempt}: starting.`, undefined, undefined, attempt, false);
-    this.update(live, { status: 'uploading', attempt, nextAttemptAt: undefined, startedAt: live.rec.startedAt ?? now, attemptLog: live.rec.attemptLog });
+    // A new small job (one request) journals its start with its result: a restart puts an 'uploading' job back in
+    // the queue anyway, so the record would only save the attempt number of an attempt cut short by a crash.
+    const deferStart = !live.rec.uploadUrl && live.rec.offset === 0 && isSmallJob(live.rec);
+    this.update(live, { status: 'uploading', attempt, nextAttemptAt: undefined, startedAt: live.rec.startedAt ?? now, attemptLog: live.rec.attemptLog }, undefined, deferStart);
     live.running = this.runJob(live)
       .catch((err: unknown) => this.handleFailure(live, err))
       .finally(() => {
@@ -919,7 +934,7 @@ export class UploadQueue {
         // Durable before the first byte: a crash after this point resumes this upload instead of creating another.
         rec.uploadUrl = url;
         rec.offset = 0;
-        this.store.patchJob(rec.id, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs, attemptLog: rec.attemptLog });
+        this.persist(live, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs, attemptLog: rec.attemptLog });
         this.dirtyJobs.add(rec.id);
         await this.store.flush();
       },
@@ -939,7 +954,7 @@ export class UploadQueue {
         live.serverOffset = offset;
         // The last chunk's offset is written with the completion right after (a crash in between: the restart asks
         // the server and finds the upload complete), so it is not a journal line of its own.
-        if (offset < rec.size) this.store.patchJob(rec.id, { offset });
+        if (offset < rec.size) this.persist(live, { offset });
         if (offset > live.sent) this.setSent(live, offset);
       },
       onEvent: (event) => this.onUploadEvent(live, event),
@@ -1140,9 +1155,11 @@ export class UploadQueue {
   private async clientFor(profileId: string): Promise<QueueTusClient> {
     const profile = await this.profileOf(profileId);
     const headers = await this.options.resolveHeaders(profileId);
-    const key = JSON.stringify([profile, headers]);
+    // Asked once per job: the profile is compared by identity (a changed profile is a new object, see
+    // `profileChanged`), only the small headers object is serialized.
+    const key = JSON.stringify(headers);
     const cached = this.clients.get(profileId);
-    if (cached && cached.key === key) return cached.client;
+    if (cached && cached.profile === profile && cached.key === key) return cached.client;
     if (cached) void Promise.resolve(cached.client.close?.()).catch(() => undefined);
     const opts: TusClientOptions = {
       endpoint: profile.endpoint,
@@ -1168,7 +1185,7 @@ export class UploadQueue {
       }
     }
     const client = this.options.clientFactory(opts);
-    this.clients.set(profileId, { key, client });
+    this.clients.set(profileId, { profile, key, client });
     return client;
   }
 
@@ -1221,14 +1238,18 @@ export class UploadQueue {
     }
   }
 
-  /** Applies a patch to a job (memory, store, counters, delta). `sent` sets the live offset too. */
-  private update(live: Live, patch: Partial<JobRecord>, sent?: number): void {
+  /**
+   * Applies a patch to a job (memory, store, counters, delta). `sent` sets the live offset too. With `defer` the patch
+   * is not journaled now but with the job's next record (`persist`).
+   */
+  private update(live: Live, patch: Partial<JobRecord>, sent?: number, defer = false): void {
     this.addAgg(live, -1);
     Object.assign(live.rec, patch);
     for (const k of Object.keys(patch) as Array<keyof JobRecord>) if (patch[k] === undefined) delete live.rec[k];
     if (sent !== undefined) live.sent = sent;
     this.addAgg(live, 1);
-    this.store.patchJob(live.rec.id, patch);
+    if (defer) live.deferred = Object.assign(live.deferred ?? {}, patch);
+    else this.persist(live, patch);
     this.dirtyJobs.add(live.rec.id);
     const b = live.rec.batchId;
     if (b) {
@@ -1276,7 +1297,15 @@ export class UploadQueue {
     const log = live.rec.attemptLog;
     log.push(entry);
     if (log.length > ATTEMPT_LOG_MAX) log.splice(0, log.length - ATTEMPT_LOG_MAX);
-    if (persist) this.store.patchJob(live.rec.id, { attemptLog: log });
+    if (persist) this.persist(live, { attemptLog: log });
+  }
+
+  /** Journals a change of a job, together with any deferred one (so what was deferred is never dropped). */
+  private persist(live: Live, patch: Partial<JobRecord>): void {
+    const deferred = live.deferred;
+    live.deferred = undefined;
+    // The deferred object is ours alone (made in `update`), so it can take the new fields.
+    this.store.patchJob(live.rec.id, deferred ? Object.assign(deferred, patch) : patch);
   }
 
   private notify(n: EngineNotification): void {

@@ -109,8 +109,9 @@ export class TusClient {
    * One-request upload of a small file (≤ `SMALL_FILE_MAX`): one `readFile`, then POST with the whole body
    * (creation-with-upload). Returns undefined, having sent nothing, when this path does not apply (a bigger file, a
    * server without creation-with-upload, a deferred or partial upload); the caller then uses `uploadFile`. When the
-   * server keeps fewer bytes than sent, the rest goes through the normal resume path. `onUploadUrl` is awaited after
-   * the POST (the bytes are already sent by then).
+   * server keeps fewer bytes than sent, the rest goes through the normal resume path. `onUploadUrl` is called (and
+   * awaited) only then, before the rest is sent: when the server kept the whole body there is nothing left to protect,
+   * and the URL is in the result.
    */
   async uploadSmallFile(options: UploadFileOptions & { path: string }): Promise<UploadResult | undefined> {
     const started = Date.now();
@@ -170,7 +171,8 @@ export class TusClient {
         hint: 'The server or a proxy misbehaves; the upload is tried again.',
       });
     options.onEvent?.({ type: 'created', url, deferredLength: false });
-    await options.onUploadUrl?.(url);
+    // Only when bytes follow is there something for a durable URL to protect; a complete upload's URL is in the result.
+    if (offset < data.length) await options.onUploadUrl?.(url);
     if (offset > 0) {
       options.onProgress?.(offset, data.length);
       options.onChunkComplete?.(offset, data.length);
