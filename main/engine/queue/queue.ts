@@ -39,7 +39,7 @@ import type {
 import type { EngineNotification, EngineStatus } from '../engine-types';
 import { TokenBucketLimiter } from './limiter';
 import { SpeedMeter, ThroughputHistory, etaSeconds } from './speed';
-import { DEFAULT_IGNORE_PATTERNS, scanFolder } from './scan';
+import { DEFAULT_IGNORE_PATTERNS, scanFolderColumns } from './scan';
 import { mimeTypeOf } from './history';
 import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
 import { retryDelay, toErrorInfo } from './retry-policy';
@@ -95,7 +95,8 @@ interface Live {
   rec: JobRecord;
   /** Bytes sent including in flight (what the UI shows). */
   sent: number;
-  speed: SpeedMeter;
+  /** Only while running: a queued job has no speed, and 100,000 of them need no meter each. */
+  speed?: SpeedMeter;
   controller?: AbortController;
   running?: Promise<void>;
   stopReason?: 'pause' | 'cancel' | 'suspend' | 'close' | 'remove';
@@ -222,7 +223,7 @@ export class UploadQueue {
         rec.nextAttemptAt = undefined;
       }
       if (rec.batchId && !this.batches.has(rec.batchId)) rec.batchId = undefined;
-      const live: Live = { rec, sent: rec.status === 'completed' ? rec.size : rec.offset, speed: new SpeedMeter(), failStreak: 0 };
+      const live: Live = { rec, sent: rec.status === 'completed' ? rec.size : rec.offset, failStreak: 0 };
       this.jobs.set(rec.id, live);
       this.addAgg(live, 1);
       if (rec.order > this.maxOrder) this.maxOrder = rec.order;
@@ -321,7 +322,8 @@ export class UploadQueue {
       const status = existing.get(path);
       return status === undefined ? undefined : { path, reason: alreadyQueued(status) };
     };
-    for (const path of paths) {
+    for (let index = 0; index < paths.length; index++) {
+      const path = paths[index];
       let st;
       try {
         st = await stat(path);
@@ -344,37 +346,45 @@ export class UploadQueue {
         existing.set(path, rec.status);
         result.jobIds.push(rec.id);
       } else if (st.isDirectory()) {
-        const scan = await scanFolder(path, {
+        const scan = await scanFolderColumns(path, {
           ignorePatterns: opts.ignorePatterns ?? DEFAULT_IGNORE_PATTERNS,
           followSymlinks: opts.followSymlinks ?? false,
         });
-        if (scan.files.length === 0 && scan.problems.length === 0) {
+        const found = scan.paths.length;
+        if (found === 0 && scan.problems.length === 0) {
           result.rejected.push({ path, reason: 'The folder has no files to upload (it is empty or every file is ignored).' });
           continue;
         }
         // A file with an unfinished job (e.g. the same folder added again after a crash) is not queued twice.
-        const files = existing.size === 0 ? scan.files : scan.files.filter((f) => !existing.has(f.path));
-        if (files.length === 0 && scan.files.length > 0) {
+        let fresh = found;
+        if (existing.size > 0) {
+          fresh = 0;
+          for (const p of scan.paths) if (!existing.has(p)) fresh++;
+        }
+        if (fresh === 0 && found > 0) {
           result.rejected.push({
             path,
-            reason: `Already in the queue: every file of this folder already has an unfinished job (${scan.files.length}). Resume or retry those jobs instead of adding the folder again.`,
+            reason: `Already in the queue: every file of this folder already has an unfinished job (${found}). Resume or retry those jobs instead of adding the folder again.`,
           });
           continue;
         }
-        if (files.length < scan.files.length) for (const f of scan.files) if (existing.has(f.path)) result.rejected.push(duplicate(f.path)!);
+        if (fresh < found) for (const p of scan.paths) if (existing.has(p)) result.rejected.push(duplicate(p)!);
+        // Only a later path of this call can name these files again; the last one need not remember them.
+        const remember = index < paths.length - 1;
         const batch: BatchRecord = { id: randomUUID(), profileId: profile.id, name: basename(path), rootPath: path, problems: scan.problems, createdAt: now };
         this.batches.set(batch.id, batch);
         this.batchAgg.set(batch.id, emptyAgg());
         this.store.putBatch(batch);
         this.dirtyBatches.add(batch.id);
         result.batchIds.push(batch.id);
-        for (let i = 0; i < files.length; i++) {
-          const f = files[i];
-          const rec = this.newJob(f.path, basename(f.path), batch.id, f.relativePath, f.size, f.mtimeMs, profile, now);
-          existing.set(f.path, rec.status);
+        for (let i = 0, made = 0; i < found; i++) {
+          const p = scan.paths[i];
+          if (fresh < found && existing.has(p)) continue;
+          const rec = this.newJob(p, basename(p), batch.id, scan.relativePaths[i], scan.sizes[i], scan.mtimes[i], profile, now);
+          if (remember) existing.set(p, rec.status);
           result.jobIds.push(rec.id);
           // Let the store write its groups as we go, so a 100,000-file folder never sits in memory twice.
-          if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
+          if (++made % 2000 === 0) await new Promise((r) => setImmediate(r));
         }
       } else {
         result.rejected.push({ path, reason: 'Not a regular file or folder (device, socket or pipe).' });
@@ -426,7 +436,7 @@ export class UploadQueue {
     };
     if (batchId) rec.batchId = batchId;
     if (relativePath !== undefined) rec.relativePath = relativePath;
-    const live: Live = { rec, sent: 0, speed: new SpeedMeter(), failStreak: 0 };
+    const live: Live = { rec, sent: 0, failStreak: 0 };
     this.jobs.set(rec.id, live);
     this.addAgg(live, 1);
     this.store.putJob(rec);
@@ -659,7 +669,7 @@ export class UploadQueue {
 
   private jobView(live: Live): JobView {
     const r = live.rec;
-    const speed = live.rec.status === 'uploading' ? live.speed.bytesPerSecond : 0;
+    const speed = live.rec.status === 'uploading' ? (live.speed?.bytesPerSecond ?? 0) : 0;
     const v: JobView = {
       id: r.id,
       profileId: r.profileId,
@@ -694,7 +704,7 @@ export class UploadQueue {
     let s = 0;
     for (const jid of this.running) {
       const l = this.jobs.get(jid);
-      if (l?.rec.batchId === id) s += l.speed.bytesPerSecond;
+      if (l?.rec.batchId === id) s += l.speed?.bytesPerSecond ?? 0;
     }
     return s;
   }
@@ -879,7 +889,7 @@ export class UploadQueue {
     this.runningPerProfile.set(live.rec.profileId, (this.runningPerProfile.get(live.rec.profileId) ?? 0) + units);
     live.stopReason = undefined;
     live.controller = new AbortController();
-    live.speed.reset();
+    live.speed = new SpeedMeter();
     const now = this.now();
     const attempt = live.rec.attempt + 1;
     // The log entry goes in the same journal record as the status change.
@@ -898,7 +908,7 @@ export class UploadQueue {
         else this.runningPerProfile.set(live.rec.profileId, n);
         live.controller = undefined;
         live.running = undefined;
-        live.speed.reset();
+        live.speed = undefined;
         if (live.stopReason === 'suspend' || live.stopReason === 'close') {
           if (live.rec.status === 'uploading') this.update(live, { status: 'queued' });
           this.pendingDirty = true;
@@ -942,7 +952,7 @@ export class UploadQueue {
         if (signal.aborted) return;
         const delta = sent - live.sent;
         if (delta > 0) {
-          live.speed.add(delta);
+          live.speed?.add(delta);
           this.overall.add(delta);
           this.secondBytes += delta;
         }
@@ -1319,7 +1329,7 @@ export class UploadQueue {
     for (const id of this.running) {
       const live = this.jobs.get(id);
       if (!live) continue;
-      live.speed.tick(dt);
+      live.speed?.tick(dt);
       this.dirtyJobs.add(id);
       if (live.rec.batchId) this.dirtyBatches.add(live.rec.batchId);
     }

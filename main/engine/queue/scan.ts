@@ -35,6 +35,18 @@ export interface ScanResult {
   problems: BatchProblem[];
 }
 
+/**
+ * What `scanFolderColumns` found: the same files as parallel arrays (index i is one file), without an object per
+ * file; what the queue uses, so a 100,000-file folder does not hold 100,000 short-lived objects while it is enqueued.
+ */
+export interface ScanColumns {
+  paths: string[];
+  relativePaths: string[];
+  sizes: Float64Array;
+  mtimes: Float64Array;
+  problems: BatchProblem[];
+}
+
 /** Compiles glob-like name patterns (`*`, `?`) into one matcher of base names. */
 export function compileIgnore(patterns: string[]): (name: string) => boolean {
   if (patterns.length === 0) return () => false;
@@ -67,6 +79,14 @@ function reasonOf(err: unknown): string {
 
 /** Walks `root` recursively. */
 export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScanResult> {
+  const c = await scanFolderColumns(root, options);
+  const files: ScannedFile[] = [];
+  for (let i = 0; i < c.paths.length; i++) files.push({ path: c.paths[i], relativePath: c.relativePaths[i], size: c.sizes[i], mtimeMs: c.mtimes[i] });
+  return { files, problems: c.problems };
+}
+
+/** Walks `root` recursively, returning the files as columns (see `ScanColumns`). */
+export async function scanFolderColumns(root: string, options: ScanOptions = {}): Promise<ScanColumns> {
   const ignored = compileIgnore(options.ignorePatterns ?? DEFAULT_IGNORE_PATTERNS);
   const follow = options.followSymlinks ?? false;
   const concurrency = Math.max(1, options.concurrency ?? 64);
@@ -180,9 +200,17 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
     if (i < paths.length) await new Promise((r) => setImmediate(r));
   }
 
-  const files: ScannedFile[] = [];
+  // Drop what could not be stat-ed (or is no longer a file), in place.
+  let n = 0;
   for (let i = 0; i < paths.length; i++) {
-    if (ok[i]) files.push({ path: paths[i], relativePath: rels[i], size: sizes[i], mtimeMs: mtimes[i] });
+    if (!ok[i]) continue;
+    paths[n] = paths[i];
+    rels[n] = rels[i];
+    sizes[n] = sizes[i];
+    mtimes[n] = mtimes[i];
+    n++;
   }
-  return { files, problems };
+  paths.length = n;
+  rels.length = n;
+  return { paths, relativePaths: rels, sizes: sizes.subarray(0, n), mtimes: mtimes.subarray(0, n), problems };
 }
