@@ -195,6 +195,8 @@ export class UploadQueue {
   private readonly restoreConcurrency: number;
   /** Messages about state that could not be restored (corrupt journal…), for the UI and the CLI. */
   readonly recoveryMessages: string[];
+  /** Batches whose `addPaths` was cut short by a crash (still marked `scanning`), completed by `restore`. */
+  private readonly interruptedAdds: string[] = [];
 
   constructor(private readonly options: QueueOptions) {
     this.store = options.store;
@@ -229,6 +231,15 @@ export class UploadQueue {
       if (rec.order > this.maxOrder) this.maxOrder = rec.order;
     }
     for (const [id, agg] of this.batchAgg) if (agg.jobs > 0 && this.isBatchDone(agg)) this.finishedBatches.add(id);
+    for (const b of this.batches.values()) {
+      if (!b.scanning) continue;
+      this.interruptedAdds.push(b.id);
+      const n = this.batchAgg.get(b.id)?.jobs ?? 0;
+      this.recoveryMessages.push(
+        `The folder "${b.name}" (${b.rootPath}) was still being added when Tusk stopped (${n} of its files were queued). ` +
+          'Tusk reads it again when uploads continue and queues the files that are missing; none is queued twice.',
+      );
+    }
     this.lastTick = performance.now();
     this.secondStart = this.lastTick;
     this.ticker = setInterval(() => this.tick(), 250);
@@ -258,7 +269,52 @@ export class UploadQueue {
       }
     };
     this.pump();
+    const adds = this.finishInterruptedAdds();
     await Promise.all(Array.from({ length: Math.min(this.restoreConcurrency, unfinished.length) }, worker));
+    await adds;
+  }
+
+  /** Reads again each folder whose add was cut short and queues the files its batch is missing. */
+  private async finishInterruptedAdds(): Promise<void> {
+    while (this.interruptedAdds.length > 0 && !this.closed && !this.closing) {
+      const batch = this.batches.get(this.interruptedAdds.shift()!);
+      const opts = batch?.scanning;
+      if (!batch || !opts) continue;
+      const profile = await this.profileOf(batch.profileId).catch(() => undefined);
+      let scan;
+      try {
+        scan = await scanFolderColumns(batch.rootPath, opts);
+      } catch (err) {
+        scan = undefined;
+        batch.problems = [...batch.problems, { path: batch.rootPath, reason: `Could not be read again after a restart: ${(err as Error).message}` }];
+      }
+      if (!this.batches.has(batch.id) || this.closed || this.closing) continue;
+      if (!profile) batch.problems = [...batch.problems, { path: batch.rootPath, reason: 'Not read again after a restart: its server profile no longer exists.' }];
+      if (scan && profile) {
+        batch.problems = scan.problems;
+        const inBatch = new Set<string>();
+        for (const live of this.jobs.values()) if (live.rec.batchId === batch.id) inBatch.add(live.rec.path);
+        const existing = this.unfinishedPaths(profile.id);
+        const now = this.now();
+        for (let i = 0, made = 0; i < scan.paths.length; i++) {
+          const p = scan.paths[i];
+          if (inBatch.has(p) || existing.has(p)) continue;
+          this.newJob(p, basename(p), batch.id, scan.relativePaths[i], scan.sizes[i], scan.mtimes[i], profile, now);
+          if (++made % 2000 === 0) {
+            await new Promise((r) => setImmediate(r));
+            if (!this.batches.has(batch.id)) break; // removed meanwhile
+          }
+        }
+      }
+      if (!this.batches.has(batch.id)) continue;
+      delete batch.scanning;
+      this.store.putBatch(batch);
+      this.dirtyBatches.add(batch.id);
+      this.pendingDirty = true;
+      this.orderChanged = true;
+      this.scheduleDelta();
+      this.pump();
+    }
   }
 
   /** Releases a scheduler held by `autoStart: false`. */
@@ -350,6 +406,7 @@ export class UploadQueue {
           ignorePatterns: opts.ignorePatterns ?? DEFAULT_IGNORE_PATTERNS,
           followSymlinks: opts.followSymlinks ?? false,
         });
+        // The batch is written only after the scan: a crash before this point leaves nothing behind.
         const found = scan.paths.length;
         if (found === 0 && scan.problems.length === 0) {
           result.rejected.push({ path, reason: 'The folder has no files to upload (it is empty or every file is ignored).' });
@@ -371,7 +428,17 @@ export class UploadQueue {
         if (fresh < found) for (const p of scan.paths) if (existing.has(p)) result.rejected.push(duplicate(p)!);
         // Only a later path of this call can name these files again; the last one need not remember them.
         const remember = index < paths.length - 1;
-        const batch: BatchRecord = { id: randomUUID(), profileId: profile.id, name: basename(path), rootPath: path, problems: scan.problems, createdAt: now };
+        const scanOptions = { ignorePatterns: opts.ignorePatterns ?? DEFAULT_IGNORE_PATTERNS, followSymlinks: opts.followSymlinks ?? false };
+        // Marked until its last job is written: a crash in between leaves a batch a restart recognizes and completes.
+        const batch: BatchRecord = {
+          id: randomUUID(),
+          profileId: profile.id,
+          name: basename(path),
+          rootPath: path,
+          problems: scan.problems,
+          createdAt: now,
+          scanning: scanOptions,
+        };
         this.batches.set(batch.id, batch);
         this.batchAgg.set(batch.id, emptyAgg());
         this.store.putBatch(batch);
@@ -386,6 +453,8 @@ export class UploadQueue {
           // Let the store write its groups as we go, so a 100,000-file folder never sits in memory twice.
           if (++made % 2000 === 0) await new Promise((r) => setImmediate(r));
         }
+        delete batch.scanning;
+        this.store.putBatch(batch);
       } else {
         result.rejected.push({ path, reason: 'Not a regular file or folder (device, socket or pipe).' });
       }

@@ -44,6 +44,11 @@ export interface BatchRecord {
   rootPath: string;
   problems: BatchProblem[];
   createdAt: number;
+  /**
+   * Additive: set while the folder's jobs are being written, with the options it was read with. A batch still marked
+   * at start was cut short (a crash during `addPaths`): the queue reads the folder again and queues what is missing.
+   */
+  scanning?: { ignorePatterns: string[]; followSymlinks: boolean };
 }
 
 /** What could not be read back, and where it went. Never silent: the queue surfaces `messages` to the person. */
