@@ -146,7 +146,46 @@ async function enqueueChild(folder: string, stateDir: string, files: number): Pr
   process.stdout.write(JSON.stringify({ ms, peakRssMiB: peak / MiB, baseRssMiB: baseRss / MiB }) + '\n');
 }
 
-async function benchSmallFiles(tmp: string): Promise<{ files: number; tuskMs: number; tusJsMs: number; ratio: number }> {
+/**
+ * The floor of any client on undici here: the same files, read with one readFile each and sent as bare
+ * creation-with-upload POSTs through one keep-alive Agent with as many in flight as the queue runs (no queue, no
+ * journal, no events). Tells how much of the Tusk time is the HTTP layer itself on this machine.
+ */
+async function rawUndiciMs(paths: string[], endpoint: string, inFlight: number): Promise<number> {
+  const { Agent } = await import('undici');
+  const u = new URL(endpoint);
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < paths.length) {
+        const p = paths[next++];
+        const body = await readFile(p);
+        const res = await agent.request({
+          origin: u.origin,
+          path: u.pathname,
+          method: 'POST',
+          headers: {
+            'Tus-Resumable': '1.0.0',
+            'Upload-Length': String(body.length),
+            'Content-Type': 'application/offset+octet-stream',
+            'Upload-Metadata': `filename ${Buffer.from(p).toString('base64')}`,
+          },
+          body,
+          signal: new AbortController().signal,
+        });
+        await res.body.text();
+        if (res.statusCode !== 201) throw new Error(`raw POST answered ${res.statusCode}`);
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  await agent.close();
+  return ms;
+}
+
+async function benchSmallFiles(tmp: string): Promise<{ files: number; tuskMs: number; tusJsMs: number; ratio: number; rawUndiciMs: number; floorRatio: number }> {
   const server = servers!;
   const folder = join(tmp, 'small');
   const N = 2000;
@@ -176,7 +215,9 @@ async function benchSmallFiles(tmp: string): Promise<{ files: number; tuskMs: nu
       });
     }
     const tusJsMs = performance.now() - t1;
-    return { files: N, tuskMs, tusJsMs, ratio: tusJsMs / tuskMs };
+    // Small jobs take one slot unit each: concurrency × 4 of them run at once.
+    const rawMs = await rawUndiciMs(paths, server.endpoint, SMALL_CONCURRENCY * 4);
+    return { files: N, tuskMs, tusJsMs, ratio: tusJsMs / tuskMs, rawUndiciMs: rawMs, floorRatio: tusJsMs / rawMs };
   } finally {
     await removeDir(folder);
   }
@@ -265,6 +306,9 @@ try {
   if (small) results.smallFiles = small;
   if (small) console.log(
     `  2,000 × 16 KiB to discard:      Tusk queue ${(small.tuskMs / 1000).toFixed(2)} s, tus-js-client sequential ${(small.tusJsMs / 1000).toFixed(2)} s → ${small.ratio.toFixed(1)}×   target ≥ 5×  ${pass(small.ratio >= 5)}`,
+  );
+  if (small) console.log(
+    `    (floor: bare undici POSTs of the same files ${(small.rawUndiciMs / 1000).toFixed(2)} s → ${small.floorRatio.toFixed(1)}× at most for any undici client here)`,
   );
   const lim = want('limit') ? await benchLimit(tmp) : undefined;
   if (lim) results.limit = lim;
