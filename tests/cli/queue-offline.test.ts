@@ -3,31 +3,17 @@
  * server down (and sends nothing when it is up); `cancel` removes the server's uploads when it can and says which it
  * could not remove (and how to remove them later) when it cannot. Plus the exit codes of the queue commands.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTusNodeServer, uploadIdOf, type TusNodeServer } from '../servers/tus-node';
+import { uploadIdOf } from '../servers/tus-node';
 import { startFaultProxy, type FaultProxy } from '../servers/fault-proxy';
-import { makeTempDir, removeDir, writeRandomFile } from '../helpers/files';
-import { bundleCli, jsonLines, runCli, startCli, type CliRun } from './run';
+import { writeRandomFile } from '../helpers/files';
+import { cliFixture, jsonLines, runCli, startCli, type CliRun } from './run';
 
-let tmp: string;
-let bundle: string;
-let server: TusNodeServer;
-let env: Record<string, string>;
+/** A bundled CLI, a @tus/server and a temp dir (also the XDG state home, away from ~/.local/state/tusk). */
+const fx = cliFixture('tusk-queue-offline-');
 let n = 0;
-
-beforeAll(async () => {
-  tmp = await makeTempDir('tusk-queue-offline-');
-  bundle = await bundleCli(tmp);
-  server = await startTusNodeServer();
-  env = { XDG_STATE_HOME: join(tmp, 'xdg') };
-});
-
-afterAll(async () => {
-  await server?.close();
-  if (tmp) await removeDir(tmp);
-});
 
 interface ListedJob {
   id: string;
@@ -42,15 +28,15 @@ interface ListedJob {
  * Ctrl-C once the server holds bytes of both files. `whileRunning` runs while the upload still runs.
  */
 async function interruptedState(proxy: FaultProxy, whileRunning?: (state: string) => Promise<void>): Promise<{ state: string; folder: string }> {
-  const folder = join(tmp, `folder-${++n}`);
+  const folder = join(fx.tmp, `folder-${++n}`);
   await mkdir(folder, { recursive: true });
   await writeRandomFile(join(folder, 'a.bin'), 400_000, n * 10 + 1);
   await writeRandomFile(join(folder, 'b.bin'), 400_000, n * 10 + 2);
-  const state = join(tmp, `state-${n}`);
-  const before = new Set(await server.uploadIds());
-  const { child, done } = startCli(bundle, ['upload', folder, '--endpoint', proxy.endpointFor(server.endpoint), '--state-dir', state, '--limit-rate', '256KiB', '--chunk-size', '64KiB', '--concurrency', '2', '--json'], env);
+  const state = join(fx.tmp, `state-${n}`);
+  const before = new Set(await fx.server.uploadIds());
+  const { child, done } = startCli(fx.bundle, ['upload', folder, '--endpoint', proxy.endpointFor(fx.server.endpoint), '--state-dir', state, '--limit-rate', '256KiB', '--chunk-size', '64KiB', '--concurrency', '2', '--json'], fx.env);
   const deadline = Date.now() + 15_000;
-  while ((await server.uploadIds()).filter((id) => !before.has(id)).length < 2) {
+  while ((await fx.server.uploadIds()).filter((id) => !before.has(id)).length < 2) {
     if (Date.now() > deadline) throw new Error('the uploads never reached the server');
     await new Promise((r) => setTimeout(r, 30));
   }
@@ -62,7 +48,7 @@ async function interruptedState(proxy: FaultProxy, whileRunning?: (state: string
 }
 
 async function listJson(state: string): Promise<ListedJob[]> {
-  const r = await runCli(bundle, ['queue', 'list', '--state-dir', state, '--json'], env);
+  const r = await runCli(fx.bundle, ['queue', 'list', '--state-dir', state, '--json'], fx.env);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout.trim().split('\n')).toHaveLength(1);
   return JSON.parse(r.stdout) as ListedJob[];
@@ -70,11 +56,11 @@ async function listJson(state: string): Promise<ListedJob[]> {
 
 describe('tusk queue list', () => {
   it('sends no request, and lists the jobs quickly (exit 0) with the server down', async () => {
-    const proxy = await startFaultProxy({ target: server.origin });
+    const proxy = await startFaultProxy({ target: fx.server.origin });
     let lockedRun: CliRun | undefined;
     const { state, folder } = await interruptedState(proxy, async (s) => {
       // While the upload runs, the state dir is taken: a clear error, exit 1.
-      lockedRun = await runCli(bundle, ['queue', 'list', '--state-dir', s], env);
+      lockedRun = await runCli(fx.bundle, ['queue', 'list', '--state-dir', s], fx.env);
     });
     expect(lockedRun?.code).toBe(1);
     expect(lockedRun?.stderr).toMatch(/^tusk: .*(in use|locked|another).*\d+/im);
@@ -86,7 +72,7 @@ describe('tusk queue list', () => {
       expect(j.status).toBe('queued');
       expect(j.uploadUrl).toMatch(/^http:/);
     }
-    const text = await runCli(bundle, ['queue', 'list', '--state-dir', state], env);
+    const text = await runCli(fx.bundle, ['queue', 'list', '--state-dir', state], fx.env);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/queued .*a\.bin/);
     expect(text.stdout).toMatch(/queued .*b\.bin/);
@@ -94,7 +80,7 @@ describe('tusk queue list', () => {
 
     await proxy.close();
     const t0 = performance.now();
-    const down = await runCli(bundle, ['queue', 'list', '--state-dir', state, '--json'], env);
+    const down = await runCli(fx.bundle, ['queue', 'list', '--state-dir', state, '--json'], fx.env);
     expect(performance.now() - t0).toBeLessThan(3_000);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stderr).toBe('');
@@ -104,24 +90,24 @@ describe('tusk queue list', () => {
 
 describe('tusk queue cancel', () => {
   it('removes the uploads from the server (termination) and says so', async () => {
-    const proxy = await startFaultProxy({ target: server.origin });
+    const proxy = await startFaultProxy({ target: fx.server.origin });
     try {
       const { state } = await interruptedState(proxy);
       const urls = (await listJson(state)).map((j) => j.uploadUrl!);
-      for (const u of urls) expect(await server.uploadIds()).toContain(uploadIdOf(u));
-      const r = await runCli(bundle, ['queue', 'cancel', '--state-dir', state, '--json'], env);
+      for (const u of urls) expect(await fx.server.uploadIds()).toContain(uploadIdOf(u));
+      const r = await runCli(fx.bundle, ['queue', 'cancel', '--state-dir', state, '--json'], fx.env);
       expect(r.code, r.stderr).toBe(0);
       const lines = jsonLines(r.stdout);
       expect(lines.map((l) => l.uploadUrl).sort()).toEqual([...urls].sort());
       for (const l of lines) expect(l).toMatchObject({ status: 'cancelled', serverRemoved: true });
-      const ids = await server.uploadIds();
+      const ids = await fx.server.uploadIds();
       for (const u of urls) expect(ids).not.toContain(uploadIdOf(u));
       for (const j of await listJson(state)) expect(j.status).toBe('cancelled');
       // Nothing left to cancel; clear removes the cancelled jobs.
-      const again = await runCli(bundle, ['queue', 'cancel', '--state-dir', state], env);
+      const again = await runCli(fx.bundle, ['queue', 'cancel', '--state-dir', state], fx.env);
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toBe('Nothing to cancel.\n');
-      const cleared = await runCli(bundle, ['queue', 'clear', '--state-dir', state, '--json'], env);
+      const cleared = await runCli(fx.bundle, ['queue', 'clear', '--state-dir', state, '--json'], fx.env);
       expect(JSON.parse(cleared.stdout)).toEqual({ removed: 2, remaining: 0 });
     } finally {
       await proxy.close();
@@ -129,12 +115,12 @@ describe('tusk queue cancel', () => {
   });
 
   it('with the server down: cancels locally, exits 1, names each upload it could not remove and how to remove it', async () => {
-    const proxy = await startFaultProxy({ target: server.origin });
+    const proxy = await startFaultProxy({ target: fx.server.origin });
     const { state } = await interruptedState(proxy);
     const jobs = await listJson(state);
     await proxy.close();
     const t0 = performance.now();
-    const r = await runCli(bundle, ['queue', 'cancel', jobs[0].id.slice(0, 8), '--state-dir', state, '--json'], env);
+    const r = await runCli(fx.bundle, ['queue', 'cancel', jobs[0].id.slice(0, 8), '--state-dir', state, '--json'], fx.env);
     expect(performance.now() - t0).toBeLessThan(5_000);
     expect(r.code).toBe(1);
     const [line, ...rest] = jsonLines(r.stdout);
@@ -146,24 +132,24 @@ describe('tusk queue cancel', () => {
     const after = await listJson(state);
     expect(after.find((j) => j.id === jobs[0].id)?.status).toBe('cancelled');
     expect(after.find((j) => j.id === jobs[1].id)?.status).toBe('queued');
-    expect(await server.uploadIds()).toContain(uploadIdOf(jobs[0].uploadUrl!));
+    expect(await fx.server.uploadIds()).toContain(uploadIdOf(jobs[0].uploadUrl!));
   });
 });
 
 describe('exit codes and messages of the queue commands', () => {
   it('usage mistakes exit 2 and say what to do; --json adds an error line and nothing else', async () => {
-    const proxy = await startFaultProxy({ target: server.origin });
+    const proxy = await startFaultProxy({ target: fx.server.origin });
     let state: string;
     try {
       ({ state } = await interruptedState(proxy));
     } finally {
       await proxy.close();
     }
-    const unknown = await runCli(bundle, ['queue', 'cancel', 'zzzz', '--state-dir', state, '--json'], env);
+    const unknown = await runCli(fx.bundle, ['queue', 'cancel', 'zzzz', '--state-dir', state, '--json'], fx.env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe('tusk: No job id starts with "zzzz". Run `tusk queue list` to see the ids.\n');
     expect(jsonLines(unknown.stdout)).toEqual([{ error: { code: 'usage', message: 'No job id starts with "zzzz". Run `tusk queue list` to see the ids.' } }]);
-    const retryUnknown = await runCli(bundle, ['queue', 'retry', 'zzzz', '--state-dir', state], env);
+    const retryUnknown = await runCli(fx.bundle, ['queue', 'retry', 'zzzz', '--state-dir', state], fx.env);
     expect(retryUnknown.code).toBe(2);
     expect(retryUnknown.stdout).toBe('');
     // The jobs are untouched by the refused commands.
@@ -179,22 +165,22 @@ describe('exit codes and messages of the queue commands', () => {
       [['nope'], 2, /unknown command 'nope'/],
     ];
     for (const [args, code, stderr] of cases) {
-      const r = await runCli(bundle, args, env);
+      const r = await runCli(fx.bundle, args, fx.env);
       expect(r.code, args.join(' ')).toBe(code);
       expect(r.stderr, args.join(' ')).toMatch(stderr);
     }
   });
 
   it('a state dir never used: list/cancel/clear report an empty queue (exit 0) and do not create it', async () => {
-    const state = join(tmp, 'never-used');
-    const list = await runCli(bundle, ['queue', 'list', '--state-dir', state], env);
-    const cancel = await runCli(bundle, ['queue', 'cancel', '--state-dir', state], env);
-    const clear = await runCli(bundle, ['queue', 'clear', '--state-dir', state, '--json'], env);
+    const state = join(fx.tmp, 'never-used');
+    const list = await runCli(fx.bundle, ['queue', 'list', '--state-dir', state], fx.env);
+    const cancel = await runCli(fx.bundle, ['queue', 'cancel', '--state-dir', state], fx.env);
+    const clear = await runCli(fx.bundle, ['queue', 'clear', '--state-dir', state, '--json'], fx.env);
     expect([list.code, cancel.code, clear.code]).toEqual([0, 0, 0]);
     expect(list.stdout).toBe('The queue is empty.\n');
     expect(cancel.stdout).toBe('The queue is empty; nothing to cancel.\n');
     expect(JSON.parse(clear.stdout)).toEqual({ removed: 0, remaining: 0 });
-    const byId = await runCli(bundle, ['queue', 'cancel', 'abc', '--state-dir', state], env);
+    const byId = await runCli(fx.bundle, ['queue', 'cancel', 'abc', '--state-dir', state], fx.env);
     expect(byId.code).toBe(2);
     expect(byId.stderr).toContain('holds no queue');
     await expect(import('node:fs/promises').then((fs) => fs.stat(state))).rejects.toMatchObject({ code: 'ENOENT' });

@@ -1,38 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
-import { makeTempDir, removeDir, sha256Buffer, writeRandomFile } from '../helpers/files';
-import { bundleCli, jsonLines, runCli, startCli } from './run';
+import { sha256Buffer, writeRandomFile } from '../helpers/files';
+import { cliFixture, jsonLines, runCli, startCli } from './run';
 
-let tmp: string;
-let bundle: string;
-let server: TusNodeServer;
-/** Keeps every test away from the real ~/.local/state/tusk. */
-let env: Record<string, string>;
+/** A bundled CLI, a @tus/server and a temp dir (also the XDG state home, away from ~/.local/state/tusk). */
+const fx = cliFixture('tusk-queued-cli-');
 let n = 0;
-
-beforeAll(async () => {
-  tmp = await makeTempDir('tusk-queued-cli-');
-  bundle = await bundleCli(tmp);
-  server = await startTusNodeServer();
-  env = { XDG_STATE_HOME: join(tmp, 'xdg') };
-});
-
-afterAll(async () => {
-  await server?.close();
-  if (tmp) await removeDir(tmp);
-});
 
 /** A fresh state dir per run, so runs do not resume each other's jobs. */
 function stateDir(): string {
-  return join(tmp, `state-${++n}`);
+  return join(fx.tmp, `state-${++n}`);
 }
 
 /** A folder with nested dirs, unicode names and an empty file; returns sha256 by absolute path. */
 async function makeFolder(name: string, big = 0): Promise<{ root: string; sums: Map<string, string> }> {
-  const root = join(tmp, name);
+  const root = join(fx.tmp, name);
   const sums = new Map<string, string>();
   const add = async (rel: string, size: number, seed: number): Promise<void> => {
     const p = join(root, rel);
@@ -56,17 +40,17 @@ async function expectStored(lines: Array<Record<string, unknown>>, sums: Map<str
     expect(l).toMatchObject({ resultUrl: null, complete: true });
     expect(typeof l.url).toBe('string');
     expect(l.bytes).toBe(bytesOf(l.file as string));
-    expect(await server.sha256(l.url as string)).toBe(sums.get(l.file as string));
+    expect(await fx.server.sha256(l.url as string)).toBe(sums.get(l.file as string));
   }
 }
 
 describe('tusk upload through the queue', () => {
   it('uploads a folder (nested, unicode, empty file) plus a single file: one JSON line per file, exit 0', async () => {
     const { root, sums } = await makeFolder('batch');
-    const single = join(tmp, 'single.bin');
+    const single = join(fx.tmp, 'single.bin');
     sums.set(single, await writeRandomFile(single, 40_000, 9));
     const sizes = new Map<string, number>([[single, 40_000], [join(root, 'top.bin'), 70_000], [join(root, 'nested', 'deeper', 'ünïcødé ☃ 文件.bin'), 130_001], [join(root, 'nested', 'second.dat'), 5_000], [join(root, 'nested', 'empty.txt'), 0]]);
-    const r = await runCli(bundle, ['upload', root, single, '--endpoint', server.endpoint, '--state-dir', stateDir(), '--json'], env);
+    const r = await runCli(fx.bundle, ['upload', root, single, '--endpoint', fx.server.endpoint, '--state-dir', stateDir(), '--json'], fx.env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
@@ -75,13 +59,13 @@ describe('tusk upload through the queue', () => {
   });
 
   it('takes the queue for a single file when --concurrency or --limit-rate is given; text output names each file', async () => {
-    const file = join(tmp, 'rated.bin');
+    const file = join(fx.tmp, 'rated.bin');
     const sum = await writeRandomFile(file, 300_000, 4);
-    const r = await runCli(bundle, ['upload', file, '--endpoint', server.endpoint, '--state-dir', stateDir(), '--concurrency', '2', '--limit-rate', '10MiB', '--chunk-size', '100KiB'], env);
+    const r = await runCli(fx.bundle, ['upload', file, '--endpoint', fx.server.endpoint, '--state-dir', stateDir(), '--concurrency', '2', '--limit-rate', '10MiB', '--chunk-size', '100KiB'], fx.env);
     expect(r.code).toBe(0);
     const [url, name] = r.stdout.trim().split('\t');
     expect(name).toBe(file);
-    expect(await server.sha256(url)).toBe(sum);
+    expect(await fx.server.sha256(url)).toBe(sum);
   });
 
   it('usage mistakes exit 2 and say what to fix', async () => {
@@ -89,14 +73,14 @@ describe('tusk upload through the queue', () => {
     const cases: Array<[string[], RegExp]> = [
       [['upload', root], /Missing --endpoint/],
       [['upload', root, '--endpoint', 'not a url'], /Invalid --endpoint/],
-      [['upload', root, '--endpoint', server.endpoint, '--limit-rate', 'fast'], /--limit-rate "fast" is not a rate/],
-      [['upload', root, '--endpoint', server.endpoint, '--concurrency', '0'], /Invalid --concurrency/],
-      [['upload', root, '--endpoint', server.endpoint, '--concurrency', '65'], /from 1 to 64/],
-      [['upload', root, '--endpoint', server.endpoint, '--stop-at', '10'], /--stop-at is not available when uploading folders/],
-      [['upload', root, '--endpoint', server.endpoint, '--ca', join(tmp, 'nope.pem')], /Cannot read --ca/],
+      [['upload', root, '--endpoint', fx.server.endpoint, '--limit-rate', 'fast'], /--limit-rate "fast" is not a rate/],
+      [['upload', root, '--endpoint', fx.server.endpoint, '--concurrency', '0'], /Invalid --concurrency/],
+      [['upload', root, '--endpoint', fx.server.endpoint, '--concurrency', '65'], /from 1 to 64/],
+      [['upload', root, '--endpoint', fx.server.endpoint, '--stop-at', '10'], /--stop-at is not available when uploading folders/],
+      [['upload', root, '--endpoint', fx.server.endpoint, '--ca', join(fx.tmp, 'nope.pem')], /Cannot read --ca/],
     ];
     for (const [args, message] of cases) {
-      const r = await runCli(bundle, [...args, '--state-dir', stateDir(), '--json'], env);
+      const r = await runCli(fx.bundle, [...args, '--state-dir', stateDir(), '--json'], fx.env);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(message);
     }
@@ -111,7 +95,7 @@ describe('tusk upload through the queue', () => {
       });
     });
     const started = Date.now();
-    const r = await runCli(bundle, ['upload', root, '--endpoint', `http://127.0.0.1:${port}/files`, '--state-dir', stateDir(), '--json'], env);
+    const r = await runCli(fx.bundle, ['upload', root, '--endpoint', `http://127.0.0.1:${port}/files`, '--state-dir', stateDir(), '--json'], fx.env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Could not connect: connection refused/);
     expect(r.stderr).toMatch(/Check that the server is running/);
@@ -121,13 +105,13 @@ describe('tusk upload through the queue', () => {
 
   it('a missing path among folders is reported and exits 1; the rest is uploaded', async () => {
     const { root, sums } = await makeFolder('partial');
-    const missing = join(tmp, 'does-not-exist.bin');
-    const r = await runCli(bundle, ['upload', root, missing, '--endpoint', server.endpoint, '--state-dir', stateDir(), '--json'], env);
+    const missing = join(fx.tmp, 'does-not-exist.bin');
+    const r = await runCli(fx.bundle, ['upload', root, missing, '--endpoint', fx.server.endpoint, '--state-dir', stateDir(), '--json'], fx.env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(missing);
     const lines = jsonLines(r.stdout);
     expect(lines.map((l) => l.file).sort()).toEqual([...sums.keys()].sort());
-    for (const l of lines) expect(await server.sha256(l.url as string)).toBe(sums.get(l.file as string));
+    for (const l of lines) expect(await fx.server.sha256(l.url as string)).toBe(sums.get(l.file as string));
   });
 
   it('`tusk queue resume` finishes an upload whose process was SIGKILLed mid-way', async () => {
@@ -136,12 +120,12 @@ describe('tusk upload through the queue', () => {
     await writeFile(join(root, 'nested', 'empty.txt'), 'x');
     sums.set(join(root, 'nested', 'empty.txt'), sha256Buffer(new TextEncoder().encode('x')));
     const dir = stateDir();
-    const before = new Set(await server.uploadIds());
-    const { child, done } = startCli(bundle, ['upload', root, '--endpoint', server.endpoint, '--state-dir', dir, '--limit-rate', '1MiB', '--chunk-size', '256KiB', '--json'], env);
+    const before = new Set(await fx.server.uploadIds());
+    const { child, done } = startCli(fx.bundle, ['upload', root, '--endpoint', fx.server.endpoint, '--state-dir', dir, '--limit-rate', '1MiB', '--chunk-size', '256KiB', '--json'], fx.env);
     // Kill once the server holds some bytes but not all (3 × 700 kB at 1 MiB/s takes ~2 s).
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const fresh = (await server.uploadIds()).filter((id) => !before.has(id));
+      const fresh = (await fx.server.uploadIds()).filter((id) => !before.has(id));
       if (fresh.length > 0) break;
       if (Date.now() > deadline) throw new Error('the upload never reached the server');
       await new Promise((r) => setTimeout(r, 50));
@@ -153,27 +137,27 @@ describe('tusk upload through the queue', () => {
     expect(killed.stdout).toBe('');
     // It really was mid-way: the server holds fewer bytes than the sources.
     let stored = 0;
-    for (const id of (await server.uploadIds()).filter((i) => !before.has(i))) stored += (await stat(server.storedPath(id))).size;
+    for (const id of (await fx.server.uploadIds()).filter((i) => !before.has(i))) stored += (await stat(fx.server.storedPath(id))).size;
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(3 * 700_000);
 
-    const r = await runCli(bundle, ['queue', 'resume', '--state-dir', dir, '--json'], env);
+    const r = await runCli(fx.bundle, ['queue', 'resume', '--state-dir', dir, '--json'], fx.env);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as { completed: number; failed: number; jobs: Array<{ path: string; uploadUrl: string; status: string }> };
     expect(summary.failed).toBe(0);
     expect(summary.jobs.map((j) => j.path).sort()).toEqual([...sums.keys()].sort());
     for (const j of summary.jobs) {
       expect(j.status).toBe('completed');
-      expect(await server.sha256(j.uploadUrl)).toBe(sums.get(j.path));
+      expect(await fx.server.sha256(j.uploadUrl)).toBe(sums.get(j.path));
     }
   });
 
   it('`tusk queue list` of a state dir never used prints an empty queue and does not create the dir', async () => {
     const dir = stateDir();
-    const text = await runCli(bundle, ['queue', 'list', '--state-dir', dir], env);
+    const text = await runCli(fx.bundle, ['queue', 'list', '--state-dir', dir], fx.env);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toBe('The queue is empty.\n');
-    const json = await runCli(bundle, ['queue', 'list', '--state-dir', dir, '--json'], env);
+    const json = await runCli(fx.bundle, ['queue', 'list', '--state-dir', dir, '--json'], fx.env);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([]);
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });

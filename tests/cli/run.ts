@@ -5,6 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { afterAll, beforeAll } from 'vitest';
+import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
+import { makeTempDir, removeDir } from '../helpers/files';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -61,4 +64,31 @@ export function jsonLines(stdout: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** What `cliFixture` sets up for one test file. */
+export interface CliFixture {
+  /** A temp dir, removed afterwards. */
+  tmp: string;
+  /** The bundled CLI (see `bundleCli`). */
+  bundle: string;
+  server: TusNodeServer;
+  /** Extra environment for every run: XDG_STATE_HOME inside `tmp`, so no test touches the real state dir. */
+  env: Record<string, string>;
+}
+
+/** Registers beforeAll/afterAll hooks that bundle the CLI, start @tus/server and make a temp dir; read it in tests. */
+export function cliFixture(prefix: string): CliFixture {
+  const fx = {} as CliFixture;
+  beforeAll(async () => {
+    fx.tmp = await makeTempDir(prefix);
+    fx.bundle = await bundleCli(fx.tmp);
+    fx.server = await startTusNodeServer();
+    fx.env = { XDG_STATE_HOME: join(fx.tmp, 'xdg') };
+  });
+  afterAll(async () => {
+    await fx.server?.close();
+    if (fx.tmp) await removeDir(fx.tmp);
+  });
+  return fx;
 }

@@ -4,35 +4,20 @@
  * stdout is redirected to a file inside the terminal, so the bar (stderr, the terminal) and the results (stdout) are
  * checked apart. Without a terminal, and with `--json`, nothing but results reaches stdout and no bar is drawn.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startFaultProxy, type FaultProxy } from '../servers/fault-proxy';
-import { makeTempDir, removeDir, writeRandomFile } from '../helpers/files';
-import { bundleCli, jsonLines, runCli } from './run';
+import { writeRandomFile } from '../helpers/files';
+import { cliFixture, jsonLines, runCli } from './run';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 if (!hasScript) console.warn('tty.test.ts: util-linux `script` is not installed; the pseudo-terminal tests are skipped.');
 
-let tmp: string;
-let bundle: string;
-let server: TusNodeServer;
-let env: Record<string, string>;
+/** A bundled CLI, a @tus/server and a temp dir (also the XDG state home, away from ~/.local/state/tusk). */
+const fx = cliFixture('tusk-tty-');
 let n = 0;
-
-beforeAll(async () => {
-  tmp = await makeTempDir('tusk-tty-');
-  bundle = await bundleCli(tmp);
-  server = await startTusNodeServer();
-  env = { XDG_STATE_HOME: join(tmp, 'xdg') };
-});
-
-afterAll(async () => {
-  await server?.close();
-  if (tmp) await removeDir(tmp);
-});
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -41,9 +26,9 @@ const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * what the terminal showed (stderr) and the file (stdout).
  */
 async function runInTerminal(args: string[], columns = 120): Promise<{ code: number | null; terminal: string; stdout: string }> {
-  const outFile = join(tmp, `stdout-${++n}.txt`);
-  const cmd = `stty cols ${columns} rows 40; exec ${q(process.execPath)} ${q(bundle)} ${args.map(q).join(' ')} > ${q(outFile)}`;
-  const child = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const outFile = join(fx.tmp, `stdout-${++n}.txt`);
+  const cmd = `stty cols ${columns} rows 40; exec ${q(process.execPath)} ${q(fx.bundle)} ${args.map(q).join(' ')} > ${q(outFile)}`;
+  const child = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...fx.env } });
   let terminal = '';
   child.stdout.on('data', (d: Buffer) => (terminal += d.toString()));
   child.stderr.on('data', (d: Buffer) => (terminal += d.toString()));
@@ -80,10 +65,10 @@ function expectGoodFrames(frames: string[], columns: number): void {
 
 describe.skipIf(!hasScript)('progress bar on a terminal', () => {
   it('queued upload with --limit-rate: the bar redraws in place with percent, speed and ETA; stdout gets only the URL', async () => {
-    const file = join(tmp, 'rated.bin');
+    const file = join(fx.tmp, 'rated.bin');
     const sum = await writeRandomFile(file, 2 * 1024 * 1024, 11);
-    const state = join(tmp, 'state-rated');
-    const r = await runInTerminal(['upload', file, '--endpoint', server.endpoint, '--state-dir', state, '--limit-rate', '1MiB', '--chunk-size', '256KiB'], 100);
+    const state = join(fx.tmp, 'state-rated');
+    const r = await runInTerminal(['upload', file, '--endpoint', fx.server.endpoint, '--state-dir', state, '--limit-rate', '1MiB', '--chunk-size', '256KiB'], 100);
     expect(r.code, r.terminal).toBe(0);
     // Redrawn in place: carriage returns without a line feed, and erase-to-end-of-line.
     expect(r.terminal).toMatch(/\r(?!\n)/);
@@ -97,57 +82,57 @@ describe.skipIf(!hasScript)('progress bar on a terminal', () => {
     expect(lines).toHaveLength(1);
     const [url, name] = lines[0].split('\t');
     expect(name).toBe(file);
-    expect(await server.sha256(url)).toBe(sum);
+    expect(await fx.server.sha256(url)).toBe(sum);
   });
 
   it('direct upload (one file, slow server): the bar shows the file name; stdout gets only the URL', async () => {
-    const proxy: FaultProxy = await startFaultProxy({ target: server.origin });
+    const proxy: FaultProxy = await startFaultProxy({ target: fx.server.origin });
     try {
       proxy.addFault({ kind: 'trickle', bytesPerSecond: 768 * 1024, match: { method: 'PATCH', times: Infinity } });
-      const file = join(tmp, 'direct.bin');
+      const file = join(fx.tmp, 'direct.bin');
       const sum = await writeRandomFile(file, 1536 * 1024, 12);
-      const r = await runInTerminal(['upload', file, '--endpoint', proxy.endpointFor(server.endpoint), '--chunk-size', '128KiB'], 120);
+      const r = await runInTerminal(['upload', file, '--endpoint', proxy.endpointFor(fx.server.endpoint), '--chunk-size', '128KiB'], 120);
       expect(r.code, r.terminal).toBe(0);
       const frames = framesOf(r.terminal);
       expectGoodFrames(frames, 120);
       expect(frames.every((f) => f.endsWith('direct.bin'))).toBe(true);
       const lines = r.stdout.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(await server.sha256(lines[0])).toBe(sum);
+      expect(await fx.server.sha256(lines[0])).toBe(sum);
     } finally {
       await proxy.close();
     }
   });
 
   it('with --json on a terminal: no bar at all, and stdout holds only JSON lines', async () => {
-    const file = join(tmp, 'json.bin');
+    const file = join(fx.tmp, 'json.bin');
     const sum = await writeRandomFile(file, 1024 * 1024, 13);
-    const r = await runInTerminal(['upload', file, '--endpoint', server.endpoint, '--state-dir', join(tmp, 'state-json'), '--limit-rate', '2MiB', '--json'], 100);
+    const r = await runInTerminal(['upload', file, '--endpoint', fx.server.endpoint, '--state-dir', join(fx.tmp, 'state-json'), '--limit-rate', '2MiB', '--json'], 100);
     expect(r.code, r.terminal).toBe(0);
     expect(r.terminal).not.toContain('\x1b[');
     expect(r.terminal).not.toMatch(/\r(?!\n)/);
     expect(r.terminal).not.toMatch(/ETA|%/);
     const lines = jsonLines(r.stdout);
     expect(lines).toEqual([expect.objectContaining({ file, complete: true, bytes: 1024 * 1024 })]);
-    expect(await server.sha256(lines[0].url as string)).toBe(sum);
+    expect(await fx.server.sha256(lines[0].url as string)).toBe(sum);
   });
 });
 
 describe('no terminal', () => {
   it('stdout and stderr as pipes: no bar, no carriage returns or escapes; stdout has only the result lines', async () => {
-    const a = join(tmp, 'pipe-a.bin');
-    const b = join(tmp, 'pipe-b.bin');
+    const a = join(fx.tmp, 'pipe-a.bin');
+    const b = join(fx.tmp, 'pipe-b.bin');
     const sums = [await writeRandomFile(a, 600 * 1024, 14), await writeRandomFile(b, 300 * 1024, 15)];
     // Queued (rate-limited, so progress exists for more than a second) and direct.
-    const queued = await runCli(bundle, ['upload', a, b, '--endpoint', server.endpoint, '--state-dir', join(tmp, 'state-pipe'), '--limit-rate', '512KiB'], env);
-    const direct = await runCli(bundle, ['upload', a, b, '--endpoint', server.endpoint, '--chunk-size', '64KiB'], env);
+    const queued = await runCli(fx.bundle, ['upload', a, b, '--endpoint', fx.server.endpoint, '--state-dir', join(fx.tmp, 'state-pipe'), '--limit-rate', '512KiB'], fx.env);
+    const direct = await runCli(fx.bundle, ['upload', a, b, '--endpoint', fx.server.endpoint, '--chunk-size', '64KiB'], fx.env);
     for (const r of [queued, direct]) {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr + r.stdout).not.toMatch(/\r|\x1b/);
       expect(r.stdout).not.toMatch(/ETA|%/);
       const urls = r.stdout.trim().split('\n').map((l) => l.split('\t')[0]);
       expect(urls).toHaveLength(2);
-      expect([await server.sha256(urls[0]), await server.sha256(urls[1])]).toEqual(sums);
+      expect([await fx.server.sha256(urls[0]), await fx.server.sha256(urls[1])]).toEqual(sums);
     }
   });
 });
