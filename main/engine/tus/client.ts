@@ -463,7 +463,7 @@ function requireExtension(info: ServerInfo, extension: string, what: string): vo
 }
 
 /**
- * Reads a small file with the callback API: one request through libuv's pool for open+fstat+read+close together,
+ * Reads a small file with the callback API (open, fstat, read and close each one trip through libuv's pool),
  * where `fs/promises` pays for a promise and a FileHandle per step (a quarter of the client's CPU per small file).
  */
 function readSmall(path: string): Promise<Buffer> {
