@@ -25,7 +25,6 @@ import type {
   QueueTotals,
   ServerProfile,
   Target,
-  ThroughputSample,
 } from '../../../shared/types';
 import type { BatchRecord, JobRecord, QueueStore } from '../store/types';
 import type {
@@ -38,11 +37,13 @@ import type {
 } from '../tus/types';
 import type { EngineNotification, EngineStatus } from '../engine-types';
 import { TokenBucketLimiter } from './limiter';
-import { SpeedMeter, ThroughputHistory, etaSeconds } from './speed';
+import { SpeedMeter, ThroughputHistory } from './speed';
 import { DEFAULT_IGNORE_PATTERNS, scanFolderColumns } from './scan';
 import { mimeTypeOf } from './history';
 import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
 import { retryDelay, toErrorInfo } from './retry-policy';
+import type { LiveJob } from './live-job';
+import { DeltaChanges, batchView, countJob, emptyAgg, isBatchDone, jobView, totalsView, type Agg } from './views';
 
 /** The part of `TusClient` the queue uses (so tests and benchmarks can hand in the real one or a wrapper). */
 export interface QueueTusClient {
@@ -91,44 +92,7 @@ export interface AddOptions {
   followSymlinks?: boolean;
 }
 
-interface Live {
-  rec: JobRecord;
-  /** Bytes sent including in flight (what the UI shows). */
-  sent: number;
-  /** Only while running: a queued job has no speed, and 100,000 of them need no meter each. */
-  speed?: SpeedMeter;
-  controller?: AbortController;
-  running?: Promise<void>;
-  stopReason?: 'pause' | 'cancel' | 'suspend' | 'close' | 'remove';
-  timer?: NodeJS.Timeout;
-  failStreak: number;
-  /** Changes made in memory but not journaled yet: they ride in this job's next journal record (see `persist`). */
-  deferred?: Partial<JobRecord>;
-  serverOffset?: number;
-  expiresAt?: number;
-}
-
-interface Agg {
-  jobs: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  uploading: number;
-  retrying: number;
-  queued: number;
-  paused: number;
-  size: number;
-  offset: number;
-}
-
-const emptyAgg = (): Agg => ({ jobs: 0, completed: 0, failed: 0, cancelled: 0, uploading: 0, retrying: 0, queued: 0, paused: 0, size: 0, offset: 0 });
-
 const ATTEMPT_LOG_MAX = 50;
-/**
- * At most this many jobs per delta: 100,000 new jobs go to the UI as 20 deltas on consecutive turns of the event
- * loop, so no single message (and its copy in IPC) holds them all.
- */
-const DELTA_MAX_JOBS = 5000;
 
 const UNFINISHED: ReadonlySet<JobStatus> = new Set(['queued', 'uploading', 'retrying', 'paused']);
 
@@ -139,7 +103,7 @@ export class UploadQueue {
   readonly limiter: TokenBucketLimiter;
   private readonly store: QueueStore;
   private readonly now: () => number;
-  private readonly jobs = new Map<string, Live>();
+  private readonly jobs = new Map<string, LiveJob>();
   private readonly batches = new Map<string, BatchRecord>();
   private readonly batchAgg = new Map<string, Agg>();
   private readonly total: Agg = emptyAgg();
@@ -165,14 +129,20 @@ export class UploadQueue {
   private closing = false;
   private recoveryAnnounced = false;
   // Coalesced deltas.
-  private seq = 0;
-  private readonly dirtyJobs = new Set<string>();
-  private readonly dirtyBatches = new Set<string>();
-  private removedJobs: string[] = [];
-  private removedBatches: string[] = [];
-  private orderChanged = false;
-  private bandwidthChanged = false;
-  private newSamples: ThroughputSample[] = [];
+  private readonly changes = new DeltaChanges();
+  private readonly deltaSource = {
+    totals: () => this.totals(),
+    jobView: (id: string) => {
+      const l = this.jobs.get(id);
+      return l ? jobView(l) : undefined;
+    },
+    batchView: (id: string) => {
+      const b = this.batches.get(id);
+      return b ? this.batchView(b) : undefined;
+    },
+    order: () => this.sortedIds(),
+    bandwidthLimit: () => this.limiter.bytesPerSecond,
+  };
   private deltaTimer: NodeJS.Timeout | undefined;
   private lastDeltaAt = 0;
   private readonly deltaInterval: number;
@@ -225,12 +195,12 @@ export class UploadQueue {
         rec.nextAttemptAt = undefined;
       }
       if (rec.batchId && !this.batches.has(rec.batchId)) rec.batchId = undefined;
-      const live: Live = { rec, sent: rec.status === 'completed' ? rec.size : rec.offset, failStreak: 0 };
+      const live: LiveJob = { rec, sent: rec.status === 'completed' ? rec.size : rec.offset, failStreak: 0 };
       this.jobs.set(rec.id, live);
       this.addAgg(live, 1);
       if (rec.order > this.maxOrder) this.maxOrder = rec.order;
     }
-    for (const [id, agg] of this.batchAgg) if (agg.jobs > 0 && this.isBatchDone(agg)) this.finishedBatches.add(id);
+    for (const [id, agg] of this.batchAgg) if (agg.jobs > 0 && isBatchDone(agg)) this.finishedBatches.add(id);
     for (const b of this.batches.values()) {
       if (!b.scanning) continue;
       this.interruptedAdds.push(b.id);
@@ -309,9 +279,9 @@ export class UploadQueue {
       if (!this.batches.has(batch.id)) continue;
       delete batch.scanning;
       this.store.putBatch(batch);
-      this.dirtyBatches.add(batch.id);
+      this.changes.dirtyBatches.add(batch.id);
       this.pendingDirty = true;
-      this.orderChanged = true;
+      this.changes.orderChanged = true;
       this.scheduleDelta();
       this.pump();
     }
@@ -442,7 +412,7 @@ export class UploadQueue {
         this.batches.set(batch.id, batch);
         this.batchAgg.set(batch.id, emptyAgg());
         this.store.putBatch(batch);
-        this.dirtyBatches.add(batch.id);
+        this.changes.dirtyBatches.add(batch.id);
         result.batchIds.push(batch.id);
         for (let i = 0, made = 0; i < found; i++) {
           const p = scan.paths[i];
@@ -460,7 +430,7 @@ export class UploadQueue {
       }
     }
     this.pendingDirty = true;
-    this.orderChanged = result.jobIds.length > 0 || this.orderChanged;
+    this.changes.orderChanged = result.jobIds.length > 0 || this.changes.orderChanged;
     this.scheduleDelta();
     this.pump();
     return result;
@@ -505,12 +475,12 @@ export class UploadQueue {
     };
     if (batchId) rec.batchId = batchId;
     if (relativePath !== undefined) rec.relativePath = relativePath;
-    const live: Live = { rec, sent: 0, failStreak: 0 };
+    const live: LiveJob = { rec, sent: 0, failStreak: 0 };
     this.jobs.set(rec.id, live);
     this.addAgg(live, 1);
     this.store.putJob(rec);
-    this.dirtyJobs.add(rec.id);
-    if (batchId) this.dirtyBatches.add(batchId);
+    this.changes.dirtyJobs.add(rec.id);
+    if (batchId) this.changes.dirtyBatches.add(batchId);
     return rec;
   }
 
@@ -518,7 +488,7 @@ export class UploadQueue {
   // Actions
   // ------------------------------------------------------------------------------------------------------------
 
-  private select(target: Target): Live[] {
+  private select(target: Target): LiveJob[] {
     if (target.kind === 'job') {
       const live = this.jobs.get(target.id);
       if (!live) throw new Error(`No job with id "${target.id}" in the queue. Refresh the list; it may have been removed.`);
@@ -586,7 +556,7 @@ export class UploadQueue {
     await this.store.flush();
   }
 
-  private async cancelOne(live: Live, reason: 'cancel' | 'remove'): Promise<void> {
+  private async cancelOne(live: LiveJob, reason: 'cancel' | 'remove'): Promise<void> {
     this.clearTimer(live);
     if (live.running) {
       live.stopReason = reason;
@@ -625,7 +595,7 @@ export class UploadQueue {
     await this.store.flush();
   }
 
-  private dropJobs(lives: Live[]): void {
+  private dropJobs(lives: LiveJob[]): void {
     if (lives.length === 0) return;
     const ids: string[] = [];
     const touched = new Set<string>();
@@ -633,18 +603,18 @@ export class UploadQueue {
       this.clearTimer(live);
       this.addAgg(live, -1);
       this.jobs.delete(live.rec.id);
-      this.dirtyJobs.delete(live.rec.id);
+      this.changes.dirtyJobs.delete(live.rec.id);
       ids.push(live.rec.id);
       if (live.rec.batchId) touched.add(live.rec.batchId);
     }
     this.store.removeJobs(ids);
-    this.removedJobs.push(...ids);
+    this.changes.removedJobs.push(...ids);
     for (const b of touched) {
       if ((this.batchAgg.get(b)?.jobs ?? 0) === 0) this.dropBatch(b);
-      else this.dirtyBatches.add(b);
+      else this.changes.dirtyBatches.add(b);
     }
     this.pendingDirty = true;
-    this.orderChanged = true;
+    this.changes.orderChanged = true;
     this.scheduleDelta();
   }
 
@@ -653,8 +623,8 @@ export class UploadQueue {
     this.batchAgg.delete(id);
     this.finishedBatches.delete(id);
     this.store.removeBatches([id]);
-    this.dirtyBatches.delete(id);
-    this.removedBatches.push(id);
+    this.changes.dirtyBatches.delete(id);
+    this.changes.removedBatches.push(id);
     this.scheduleDelta();
   }
 
@@ -691,7 +661,7 @@ export class UploadQueue {
     }
     this.update(live, { priority, order });
     this.pendingDirty = true;
-    this.orderChanged = true;
+    this.changes.orderChanged = true;
     this.scheduleDelta();
     this.pump();
   }
@@ -700,7 +670,7 @@ export class UploadQueue {
   async setPriority(target: Target, priority: number): Promise<void> {
     for (const live of this.select(target)) if (live.rec.priority !== priority) this.update(live, { priority });
     this.pendingDirty = true;
-    this.orderChanged = true;
+    this.changes.orderChanged = true;
     this.scheduleDelta();
     this.pump();
   }
@@ -714,7 +684,7 @@ export class UploadQueue {
   /** Changes the global bandwidth limit while uploading (0 = unlimited). */
   setBandwidthLimit(bytesPerSecond: number): void {
     this.limiter.setRate(bytesPerSecond);
-    this.bandwidthChanged = true;
+    this.changes.bandwidthChanged = true;
     this.scheduleDelta();
   }
 
@@ -736,39 +706,6 @@ export class UploadQueue {
   // Reading
   // ------------------------------------------------------------------------------------------------------------
 
-  private jobView(live: Live): JobView {
-    const r = live.rec;
-    const speed = live.rec.status === 'uploading' ? (live.speed?.bytesPerSecond ?? 0) : 0;
-    const v: JobView = {
-      id: r.id,
-      profileId: r.profileId,
-      path: r.path,
-      name: r.name,
-      size: r.size,
-      offset: r.status === 'completed' ? r.size : live.sent,
-      status: r.status,
-      priority: r.priority,
-      order: r.order,
-      speed,
-      attempt: r.attempt,
-      createdAt: r.createdAt,
-    };
-    if (r.batchId) v.batchId = r.batchId;
-    if (r.relativePath !== undefined) v.relativePath = r.relativePath;
-    const eta = etaSeconds(r.size - live.sent, speed);
-    if (eta !== undefined && r.status === 'uploading') v.etaSeconds = eta;
-    if (r.lastError) v.lastError = r.lastError;
-    if (r.nextAttemptAt !== undefined && r.status === 'retrying') v.nextAttemptAt = r.nextAttemptAt;
-    if (r.uploadUrl) v.uploadUrl = r.uploadUrl;
-    if (r.resultUrl) v.resultUrl = r.resultUrl;
-    if (r.checksum) v.checksum = r.checksum;
-    if (r.startedAt !== undefined) v.startedAt = r.startedAt;
-    if (r.finishedAt !== undefined) v.finishedAt = r.finishedAt;
-    if (r.notice) v.notice = r.notice;
-    if (r.sourceChanged) v.sourceChanged = true;
-    return v;
-  }
-
   private batchSpeed(id: string): number {
     let s = 0;
     for (const jid of this.running) {
@@ -779,59 +716,12 @@ export class UploadQueue {
   }
 
   private batchView(b: BatchRecord): BatchView {
-    const a = this.batchAgg.get(b.id) ?? emptyAgg();
-    const speed = this.batchSpeed(b.id);
-    const v: BatchView = {
-      id: b.id,
-      profileId: b.profileId,
-      name: b.name,
-      rootPath: b.rootPath,
-      jobCount: a.jobs,
-      completedCount: a.completed,
-      failedCount: a.failed,
-      activeCount: a.uploading + a.retrying,
-      size: a.size,
-      offset: a.offset,
-      speed,
-      status: this.aggStatus(a),
-      problems: b.problems,
-      createdAt: b.createdAt,
-    };
-    const eta = etaSeconds(a.size - a.offset, speed);
-    if (eta !== undefined) v.etaSeconds = eta;
-    return v;
-  }
-
-  private aggStatus(a: Agg): JobStatus {
-    if (a.uploading > 0) return 'uploading';
-    if (a.retrying > 0) return 'retrying';
-    if (a.queued > 0) return 'queued';
-    if (a.paused > 0) return 'paused';
-    if (a.failed > 0) return 'failed';
-    if (a.completed > 0) return 'completed';
-    return a.cancelled > 0 ? 'cancelled' : 'queued';
-  }
-
-  private isBatchDone(a: Agg): boolean {
-    return a.completed + a.failed + a.cancelled === a.jobs;
+    return batchView(b, this.batchAgg.get(b.id) ?? emptyAgg(), this.batchSpeed(b.id));
   }
 
   /** Totals over the queue (cancelled jobs are left out). */
   totals(): QueueTotals {
-    const t = this.total;
-    const speed = this.overall.bytesPerSecond;
-    const v: QueueTotals = {
-      filesTotal: t.jobs - t.cancelled,
-      filesDone: t.completed,
-      filesFailed: t.failed,
-      filesActive: t.uploading + t.retrying,
-      bytesTotal: t.size,
-      bytesDone: t.offset,
-      speed,
-    };
-    const eta = etaSeconds(t.size - t.offset, speed);
-    if (eta !== undefined && t.uploading > 0) v.etaSeconds = eta;
-    return v;
+    return totalsView(this.total, this.overall.bytesPerSecond);
   }
 
   /** The shell's summary. */
@@ -844,12 +734,12 @@ export class UploadQueue {
   /** Everything at once; then apply deltas with a higher `seq`. */
   snapshot(): QueueSnapshot {
     return {
-      jobs: this.sortedIds().map((id) => this.jobView(this.jobs.get(id)!)),
+      jobs: this.sortedIds().map((id) => jobView(this.jobs.get(id)!)),
       batches: [...this.batches.values()].map((b) => this.batchView(b)),
       totals: this.totals(),
       bandwidthLimit: this.limiter.bytesPerSecond,
       throughput: this.throughput.list(),
-      seq: this.seq,
+      seq: this.changes.seq,
     };
   }
 
@@ -857,7 +747,7 @@ export class UploadQueue {
   details(jobId: string, endpoint: string): JobDetails {
     const live = this.jobs.get(jobId);
     if (!live) throw new Error(`No job with id "${jobId}" in the queue. Refresh the list; it may have been removed.`);
-    const d: JobDetails = { job: this.jobView(live), attemptLog: [...live.rec.attemptLog], endpoint };
+    const d: JobDetails = { job: jobView(live), attemptLog: [...live.rec.attemptLog], endpoint };
     if (live.serverOffset !== undefined) d.serverOffset = live.serverOffset;
     if (live.expiresAt !== undefined) d.expiresAt = live.expiresAt;
     return d;
@@ -866,7 +756,7 @@ export class UploadQueue {
   /** The job's record (for the API and tests). */
   job(jobId: string): JobView | undefined {
     const live = this.jobs.get(jobId);
-    return live ? this.jobView(live) : undefined;
+    return live ? jobView(live) : undefined;
   }
 
   /** Ids of every job, in run order. */
@@ -949,7 +839,7 @@ export class UploadQueue {
     }
   }
 
-  private startJob(live: Live): void {
+  private startJob(live: LiveJob): void {
     const id = live.rec.id;
     this.running.add(id);
     // Fixed at start: the size may change while running (a changed source), the release must match.
@@ -982,13 +872,13 @@ export class UploadQueue {
           if (live.rec.status === 'uploading') this.update(live, { status: 'queued' });
           this.pendingDirty = true;
         }
-        this.dirtyJobs.add(id);
+        this.changes.dirtyJobs.add(id);
         this.scheduleDelta();
         this.pump();
       });
   }
 
-  private async runJob(live: Live): Promise<void> {
+  private async runJob(live: LiveJob): Promise<void> {
     const rec = live.rec;
     const signal = live.controller!.signal;
     const profile = await this.profileOf(rec.profileId);
@@ -1014,7 +904,7 @@ export class UploadQueue {
         rec.uploadUrl = url;
         rec.offset = 0;
         this.persist(live, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs, attemptLog: rec.attemptLog });
-        this.dirtyJobs.add(rec.id);
+        this.changes.dirtyJobs.add(rec.id);
         await this.store.flush();
       },
       onProgress: (sent) => {
@@ -1088,7 +978,7 @@ export class UploadQueue {
     this.store.flush().catch(() => undefined);
   }
 
-  private handleFailure(live: Live, err: unknown): void {
+  private handleFailure(live: LiveJob, err: unknown): void {
     if (live.stopReason) return; // paused, cancelled, suspended or closing: whoever stopped it set the status
     const info = toErrorInfo(err);
     const rec = live.rec;
@@ -1121,7 +1011,7 @@ export class UploadQueue {
     this.failuresSince.count++;
   }
 
-  private onUploadEvent(live: Live, event: UploadEvent): void {
+  private onUploadEvent(live: LiveJob, event: UploadEvent): void {
     switch (event.type) {
       case 'created':
         // Journaled with the URL (onUploadUrl, right after) or with the next entry: one record less per upload.
@@ -1151,7 +1041,7 @@ export class UploadQueue {
   }
 
   /** Missing → failed; changed size or mtime → a new upload from the start (never on top of the old bytes). */
-  private async checkSource(live: Live): Promise<boolean> {
+  private async checkSource(live: LiveJob): Promise<boolean> {
     const rec = live.rec;
     let st;
     try {
@@ -1184,7 +1074,7 @@ export class UploadQueue {
     return true;
   }
 
-  private async askServerOffset(live: Live): Promise<void> {
+  private async askServerOffset(live: LiveJob): Promise<void> {
     const url = live.rec.uploadUrl;
     if (!url) return;
     try {
@@ -1282,7 +1172,7 @@ export class UploadQueue {
     return p;
   }
 
-  private clearTimer(live: Live): void {
+  private clearTimer(live: LiveJob): void {
     if (live.timer) clearTimeout(live.timer);
     live.timer = undefined;
   }
@@ -1291,29 +1181,11 @@ export class UploadQueue {
   // Bookkeeping: every change of a job goes through `update`, which keeps totals and batch counters exact.
   // ------------------------------------------------------------------------------------------------------------
 
-  private addAgg(live: Live, sign: 1 | -1): void {
-    const r = live.rec;
-    const off = r.status === 'completed' ? r.size : live.sent;
-    const apply = (a: Agg): void => {
-      a.jobs += sign;
-      switch (r.status) {
-        case 'completed': a.completed += sign; break;
-        case 'failed': a.failed += sign; break;
-        case 'cancelled': a.cancelled += sign; break;
-        case 'uploading': a.uploading += sign; break;
-        case 'retrying': a.retrying += sign; break;
-        case 'queued': a.queued += sign; break;
-        case 'paused': a.paused += sign; break;
-      }
-      if (r.status !== 'cancelled') {
-        a.size += sign * r.size;
-        a.offset += sign * off;
-      }
-    };
-    apply(this.total);
-    if (r.batchId) {
-      const b = this.batchAgg.get(r.batchId);
-      if (b) apply(b);
+  private addAgg(live: LiveJob, sign: 1 | -1): void {
+    countJob(this.total, live.rec, live.sent, sign);
+    if (live.rec.batchId) {
+      const b = this.batchAgg.get(live.rec.batchId);
+      if (b) countJob(b, live.rec, live.sent, sign);
     }
   }
 
@@ -1321,7 +1193,7 @@ export class UploadQueue {
    * Applies a patch to a job (memory, store, counters, delta). `sent` sets the live offset too. With `defer` the patch
    * is not journaled now but with the job's next record (`persist`).
    */
-  private update(live: Live, patch: Partial<JobRecord>, sent?: number, defer = false): void {
+  private update(live: LiveJob, patch: Partial<JobRecord>, sent?: number, defer = false): void {
     this.addAgg(live, -1);
     Object.assign(live.rec, patch);
     for (const k of Object.keys(patch) as Array<keyof JobRecord>) if (patch[k] === undefined) delete live.rec[k];
@@ -1329,10 +1201,10 @@ export class UploadQueue {
     this.addAgg(live, 1);
     if (defer) live.deferred = Object.assign(live.deferred ?? {}, patch);
     else this.persist(live, patch);
-    this.dirtyJobs.add(live.rec.id);
+    this.changes.dirtyJobs.add(live.rec.id);
     const b = live.rec.batchId;
     if (b) {
-      this.dirtyBatches.add(b);
+      this.changes.dirtyBatches.add(b);
       if (patch.status) this.checkBatchFinished(b);
     }
     this.scheduleDelta();
@@ -1342,14 +1214,14 @@ export class UploadQueue {
     const a = this.batchAgg.get(id);
     const b = this.batches.get(id);
     if (!a || !b) return;
-    const done = a.jobs > 0 && this.isBatchDone(a);
+    const done = a.jobs > 0 && isBatchDone(a);
     if (done && !this.finishedBatches.has(id)) {
       this.finishedBatches.add(id);
       if (a.completed > 0) this.notify({ kind: 'batch-finished', batch: this.batchView(b) });
     } else if (!done) this.finishedBatches.delete(id);
   }
 
-  private setSent(live: Live, sent: number): void {
+  private setSent(live: LiveJob, sent: number): void {
     if (sent === live.sent) return;
     const d = sent - live.sent;
     live.sent = sent;
@@ -1358,10 +1230,10 @@ export class UploadQueue {
       if (live.rec.batchId) {
         const b = this.batchAgg.get(live.rec.batchId);
         if (b) b.offset += d;
-        this.dirtyBatches.add(live.rec.batchId);
+        this.changes.dirtyBatches.add(live.rec.batchId);
       }
     }
-    this.dirtyJobs.add(live.rec.id);
+    this.changes.dirtyJobs.add(live.rec.id);
     this.scheduleDelta();
   }
 
@@ -1369,7 +1241,7 @@ export class UploadQueue {
    * Adds an attempt-log entry. With `persist` false the caller writes `attemptLog` in its own next patch (or the next
    * entry does), saving a journal record; the entry is in memory (and in the UI) at once either way.
    */
-  private log(live: Live, kind: string, message: string, offset?: number, delayMs?: number, attempt?: number, persist = true): void {
+  private log(live: LiveJob, kind: string, message: string, offset?: number, delayMs?: number, attempt?: number, persist = true): void {
     const entry: AttemptLogEntry = { at: this.now(), attempt: attempt ?? live.rec.attempt, kind, message };
     if (offset !== undefined) entry.offset = offset;
     if (delayMs !== undefined) entry.delayMs = delayMs;
@@ -1380,7 +1252,7 @@ export class UploadQueue {
   }
 
   /** Journals a change of a job, together with any deferred one (so what was deferred is never dropped). */
-  private persist(live: Live, patch: Partial<JobRecord>): void {
+  private persist(live: LiveJob, patch: Partial<JobRecord>): void {
     const deferred = live.deferred;
     live.deferred = undefined;
     // The deferred object is ours alone (made in `update`), so it can take the new fields.
@@ -1399,8 +1271,8 @@ export class UploadQueue {
       const live = this.jobs.get(id);
       if (!live) continue;
       live.speed?.tick(dt);
-      this.dirtyJobs.add(id);
-      if (live.rec.batchId) this.dirtyBatches.add(live.rec.batchId);
+      this.changes.dirtyJobs.add(id);
+      if (live.rec.batchId) this.changes.dirtyBatches.add(live.rec.batchId);
     }
     const before = this.overall.bytesPerSecond;
     this.overall.tick(dt);
@@ -1409,7 +1281,7 @@ export class UploadQueue {
       const rate = (this.secondBytes * 1000) / (t - this.secondStart);
       this.secondBytes = 0;
       this.secondStart = t;
-      this.newSamples.push(this.throughput.push(this.now(), rate));
+      this.changes.newSamples.push(this.throughput.push(this.now(), rate));
       this.scheduleDelta();
     }
     if (this.running.size > 0 || before !== this.overall.bytesPerSecond) this.scheduleDelta();
@@ -1430,63 +1302,11 @@ export class UploadQueue {
     this.lastDeltaAt = performance.now();
     if (this.deltaListeners.size === 0) {
       // Nobody listens (CLI, benchmarks): skip building views; a later subscriber starts from getSnapshot().
-      this.dirtyJobs.clear();
-      this.dirtyBatches.clear();
-      this.removedJobs = [];
-      this.removedBatches = [];
-      this.orderChanged = false;
-      this.bandwidthChanged = false;
-      this.newSamples = [];
-      this.seq++;
+      this.changes.skip();
       this.afterDelta();
       return;
     }
-    const delta: QueueDelta = { seq: this.seq + 1, totals: this.totals() };
-    let backlog = false;
-    if (this.dirtyJobs.size > 0) {
-      const jobs: JobView[] = [];
-      for (const id of this.dirtyJobs) {
-        if (jobs.length >= DELTA_MAX_JOBS) {
-          backlog = true;
-          break;
-        }
-        this.dirtyJobs.delete(id);
-        const l = this.jobs.get(id);
-        if (l) jobs.push(this.jobView(l));
-      }
-      delta.jobs = jobs;
-    }
-    if (this.dirtyBatches.size > 0) {
-      const batches: BatchView[] = [];
-      for (const id of this.dirtyBatches) {
-        const b = this.batches.get(id);
-        if (b) batches.push(this.batchView(b));
-      }
-      delta.batches = batches;
-      this.dirtyBatches.clear();
-    }
-    if (this.removedJobs.length > 0) {
-      delta.removedJobIds = this.removedJobs;
-      this.removedJobs = [];
-    }
-    if (this.removedBatches.length > 0) {
-      delta.removedBatchIds = this.removedBatches;
-      this.removedBatches = [];
-    }
-    // With the last part of a backlog, so the order never names a job the UI has not been sent yet.
-    if (this.orderChanged && !backlog) {
-      delta.order = this.sortedIds();
-      this.orderChanged = false;
-    }
-    if (this.newSamples.length > 0) {
-      delta.throughput = this.newSamples;
-      this.newSamples = [];
-    }
-    if (this.bandwidthChanged) {
-      delta.bandwidthLimit = this.limiter.bytesPerSecond;
-      this.bandwidthChanged = false;
-    }
-    this.seq = delta.seq;
+    const { delta, backlog } = this.changes.take(this.deltaSource);
     for (const l of this.deltaListeners) l(delta);
     this.afterDelta();
     if (backlog && !this.deltaTimer && !this.closed) {
