@@ -15,7 +15,6 @@ import type {
   AttemptLogEntry,
   BatchProblem,
   BatchView,
-  ErrorInfo,
   HistoryEntry,
   JobDetails,
   JobStatus,
@@ -39,6 +38,16 @@ import type { EngineNotification, EngineStatus } from '../engine-types';
 import { TokenBucketLimiter } from './limiter';
 import { SpeedMeter, ThroughputHistory } from './speed';
 import { DEFAULT_IGNORE_PATTERNS, scanFolderColumns } from './scan';
+import {
+  PROFILE_GONE_PROBLEM,
+  UNFINISHED,
+  askServerOffset,
+  forEachBounded,
+  inspectSource,
+  interruptedAddMessage,
+  rescanInterruptedFolder,
+  sourceChangedPatch,
+} from './restore';
 import { mimeTypeOf } from './history';
 import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
 import { retryDelay, toErrorInfo } from './retry-policy';
@@ -93,8 +102,6 @@ export interface AddOptions {
 }
 
 const ATTEMPT_LOG_MAX = 50;
-
-const UNFINISHED: ReadonlySet<JobStatus> = new Set(['queued', 'uploading', 'retrying', 'paused']);
 
 export { retryDelay, toErrorInfo } from './retry-policy';
 
@@ -205,10 +212,7 @@ export class UploadQueue {
       if (!b.scanning) continue;
       this.interruptedAdds.push(b.id);
       const n = this.batchAgg.get(b.id)?.jobs ?? 0;
-      this.recoveryMessages.push(
-        `The folder "${b.name}" (${b.rootPath}) was still being added when Tusk stopped (${n} of its files were queued). ` +
-          'Tusk reads it again when uploads continue and queues the files that are missing; none is queued twice.',
-      );
+      this.recoveryMessages.push(interruptedAddMessage(b, n));
     }
     this.lastTick = performance.now();
     this.secondStart = this.lastTick;
@@ -227,20 +231,19 @@ export class UploadQueue {
   /** Checks restored jobs (source files, server offsets) and starts the scheduler unless held. */
   async restore(): Promise<void> {
     const unfinished = [...this.jobs.values()].filter((l) => UNFINISHED.has(l.rec.status));
-    let cursor = 0;
-    const worker = async (): Promise<void> => {
-      while (cursor < unfinished.length) {
-        const live = unfinished[cursor++];
-        if (this.closed) return;
-        if (this.running.has(live.rec.id) || !UNFINISHED.has(live.rec.status)) continue;
-        const ok = await this.checkSource(live);
-        if (!ok || !live.rec.uploadUrl || this.running.has(live.rec.id)) continue;
-        await this.askServerOffset(live);
-      }
-    };
     this.pump();
     const adds = this.finishInterruptedAdds();
-    await Promise.all(Array.from({ length: Math.min(this.restoreConcurrency, unfinished.length) }, worker));
+    await forEachBounded(
+      unfinished,
+      this.restoreConcurrency,
+      async (live) => {
+        if (this.running.has(live.rec.id) || !UNFINISHED.has(live.rec.status)) return;
+        const ok = await this.checkSource(live);
+        if (!ok || !live.rec.uploadUrl || this.running.has(live.rec.id)) return;
+        await this.refreshOffset(live);
+      },
+      () => this.closed,
+    );
     await adds;
   }
 
@@ -251,15 +254,11 @@ export class UploadQueue {
       const opts = batch?.scanning;
       if (!batch || !opts) continue;
       const profile = await this.profileOf(batch.profileId).catch(() => undefined);
-      let scan;
-      try {
-        scan = await scanFolderColumns(batch.rootPath, opts);
-      } catch (err) {
-        scan = undefined;
-        batch.problems = [...batch.problems, { path: batch.rootPath, reason: `Could not be read again after a restart: ${(err as Error).message}` }];
-      }
+      const read = await rescanInterruptedFolder(batch, opts);
+      const scan = 'scan' in read ? read.scan : undefined;
+      if ('problem' in read) batch.problems = [...batch.problems, read.problem];
       if (!this.batches.has(batch.id) || this.closed || this.closing) continue;
-      if (!profile) batch.problems = [...batch.problems, { path: batch.rootPath, reason: 'Not read again after a restart: its server profile no longer exists.' }];
+      if (!profile) batch.problems = [...batch.problems, { path: batch.rootPath, reason: PROFILE_GONE_PROBLEM }];
       if (scan && profile) {
         batch.problems = scan.problems;
         const inBatch = new Set<string>();
@@ -1042,56 +1041,39 @@ export class UploadQueue {
 
   /** Missing → failed; changed size or mtime → a new upload from the start (never on top of the old bytes). */
   private async checkSource(live: LiveJob): Promise<boolean> {
-    const rec = live.rec;
-    let st;
-    try {
-      st = await stat(rec.path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const info: ErrorInfo =
-        code === 'ENOENT' || code === 'ENOTDIR'
-          ? { code: 'source-missing', message: `The file ${rec.path} no longer exists.`, hint: 'Put the file back and retry, or remove the job.', retryable: false }
-          : { code: 'source-unreadable', message: `The file ${rec.path} cannot be read (${code ?? String(err)}).`, hint: 'Check its permissions, then retry.', retryable: false };
+    const check = await inspectSource(live.rec);
+    if (check.kind === 'unusable') {
+      const info = check.error;
       this.log(live, 'failed', info.message);
       if (live.running) live.stopReason = undefined;
       this.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
       this.failuresSince.count++;
-      if (!this.failuresSince.firstReason) this.failuresSince.firstReason = `${rec.name}: ${info.message}`;
+      if (!this.failuresSince.firstReason) this.failuresSince.firstReason = `${live.rec.name}: ${info.message}`;
       return false;
     }
-    if (st.size !== rec.size || Math.abs(st.mtimeMs - rec.mtimeMs) >= 1) {
-      const old = rec.uploadUrl;
-      const started = old !== undefined || rec.offset > 0 || rec.status === 'completed';
-      const patch: Partial<JobRecord> = { size: st.size, mtimeMs: st.mtimeMs, uploadUrl: undefined, offset: 0 };
-      if (started) {
-        patch.sourceChanged = true;
-        patch.notice = 'The file changed since the last run; it was uploaded again from the start.';
-        this.log(live, 'restarted', 'The file changed (size or modification time); starting a new upload.', 0);
-      }
+    if (check.kind === 'changed') {
+      const old = live.rec.uploadUrl;
+      const { patch, started } = sourceChangedPatch(live.rec, check.size, check.mtimeMs);
+      if (started) this.log(live, 'restarted', 'The file changed (size or modification time); starting a new upload.', 0);
       this.update(live, patch, 0);
-      if (old) void this.terminate(rec.profileId, old);
+      if (old) void this.terminate(live.rec.profileId, old);
     }
     return true;
   }
 
-  private async askServerOffset(live: LiveJob): Promise<void> {
+  /** Asks the server how far a restored job's upload got (HEAD); a running or re-created upload keeps its own. */
+  private async refreshOffset(live: LiveJob): Promise<void> {
     const url = live.rec.uploadUrl;
     if (!url) return;
-    try {
-      const client = await this.clientFor(live.rec.profileId);
-      const info = await client.getUploadInfo(url);
-      if (this.running.has(live.rec.id) || live.rec.uploadUrl !== url) return;
-      live.serverOffset = info.offset;
-      if (info.expires) live.expiresAt = info.expires.getTime();
-      this.update(live, { offset: info.offset }, info.offset);
-    } catch (err) {
-      const info = toErrorInfo(err);
-      if (this.running.has(live.rec.id) || live.rec.uploadUrl !== url) return;
-      if (info.code === 'not-found') {
-        this.log(live, 'restarted', 'The server no longer has the earlier upload (expired or removed); it starts again.', 0);
-        this.update(live, { uploadUrl: undefined, offset: 0, notice: 'The earlier upload expired on the server; it was uploaded again from the start.' }, 0);
-      }
-      // Other errors (network down…) are left to the job's own attempt, which retries visibly.
+    const found = await askServerOffset(() => this.clientFor(live.rec.profileId), url);
+    if (this.running.has(live.rec.id) || live.rec.uploadUrl !== url) return;
+    if (found.kind === 'offset') {
+      live.serverOffset = found.offset;
+      if (found.expiresAt !== undefined) live.expiresAt = found.expiresAt;
+      this.update(live, { offset: found.offset }, found.offset);
+    } else if (found.kind === 'gone') {
+      this.log(live, 'restarted', 'The server no longer has the earlier upload (expired or removed); it starts again.', 0);
+      this.update(live, { uploadUrl: undefined, offset: 0, notice: 'The earlier upload expired on the server; it was uploaded again from the start.' }, 0);
     }
   }
 
