@@ -105,6 +105,19 @@ const ATTEMPT_LOG_MAX = 50;
 
 export { retryDelay, toErrorInfo } from './retry-policy';
 
+/** What `UploadQueue.cancel` did about one job's upload on the server. */
+export interface CancelOutcome {
+  jobId: string;
+  /** True when the job completed before the cancel took effect (nothing was cancelled). */
+  completed?: boolean;
+  /** The server upload the job had; absent when none had been created. */
+  uploadUrl?: string;
+  /** With `uploadUrl`: whether the server removed it (or no longer had it). */
+  removed?: boolean;
+  /** With `removed: false`: why it could not be removed (the job's `notice` says the same). */
+  reason?: string;
+}
+
 /** The queue. One per engine. */
 export class UploadQueue {
   readonly limiter: TokenBucketLimiter;
@@ -548,14 +561,20 @@ export class UploadQueue {
     this.pump();
   }
 
-  /** Cancels jobs and removes their uploads on the server (when the server supports termination). */
-  async cancel(target: Target): Promise<void> {
+  /**
+   * Cancels jobs and removes their uploads on the server (when the server supports termination). Returns, per
+   * cancelled job, whether its server upload is gone; one that could not be removed also gets a `notice` saying so
+   * (with its URL and the reason), since the job itself forgets the URL.
+   */
+  async cancel(target: Target): Promise<CancelOutcome[]> {
     const lives = this.select(target).filter((l) => l.rec.status !== 'completed' && l.rec.status !== 'cancelled');
-    await Promise.all(lives.map((l) => this.cancelOne(l, 'cancel')));
+    const outcomes = await Promise.all(lives.map((l) => this.cancelOne(l, 'cancel')));
     await this.store.flush();
+    return outcomes;
   }
 
-  private async cancelOne(live: LiveJob, reason: 'cancel' | 'remove'): Promise<void> {
+  private async cancelOne(live: LiveJob, reason: 'cancel' | 'remove'): Promise<CancelOutcome> {
+    const outcome: CancelOutcome = { jobId: live.rec.id };
     this.clearTimer(live);
     if (live.running) {
       live.stopReason = reason;
@@ -563,19 +582,40 @@ export class UploadQueue {
       this.update(live, { status: 'cancelled', nextAttemptAt: undefined });
       await live.running;
     }
-    if (live.rec.status === 'completed') return;
+    if (live.rec.status === 'completed') {
+      outcome.completed = true;
+      return outcome;
+    }
     const url = live.rec.uploadUrl;
     this.log(live, 'cancelled', url ? 'Cancelled; removing the upload from the server.' : 'Cancelled.');
     this.update(live, { status: 'cancelled', nextAttemptAt: undefined, uploadUrl: undefined, offset: 0 }, 0);
-    if (url) await this.terminate(live.rec.profileId, url);
+    if (!url) return outcome;
+    outcome.uploadUrl = url;
+    const gone = await this.terminate(live.rec.profileId, url);
+    outcome.removed = gone.removed;
+    if (!gone.removed) {
+      outcome.reason = gone.reason;
+      // Said on the job (and in its log), not only returned: a person looking at the queue later sees it too.
+      const notice = `The upload could not be removed from the server (${url}): ${gone.reason}`;
+      this.log(live, 'terminate-failed', notice);
+      this.update(live, { notice });
+    }
+    return outcome;
   }
 
-  private async terminate(profileId: string, url: string): Promise<void> {
+  /**
+   * DELETE of an upload. A server that no longer has it counts as removed; any other failure (no termination
+   * extension, an error status, no connection) is returned, never thrown: the job is cancelled either way.
+   */
+  private async terminate(profileId: string, url: string): Promise<{ removed: true } | { removed: false; reason: string }> {
     try {
       const client = await this.clientFor(profileId);
       await client.deleteUpload(url);
-    } catch {
-      // Servers without termination (or that already forgot the upload) keep or drop it by their own expiry rules.
+      return { removed: true };
+    } catch (err) {
+      const info = toErrorInfo(err);
+      if (info.code === 'not-found') return { removed: true };
+      return { removed: false, reason: info.message };
     }
   }
 
