@@ -51,6 +51,7 @@ import {
 import { mimeTypeOf } from './history';
 import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
 import { retryDelay, toErrorInfo } from './retry-policy';
+import { completionPatch, historyEntryFor, uploadEventEffect } from './job-runner';
 import type { LiveJob } from './live-job';
 import { DeltaChanges, batchView, countJob, emptyAgg, isBatchDone, jobView, totalsView, type Agg } from './views';
 
@@ -978,36 +979,11 @@ export class UploadQueue {
     if (!result.complete) throw Object.assign(new Error('The upload stopped before the end.'), { code: 'http', retryable: true });
     const now = this.now();
     live.failStreak = 0;
-    const patch: Partial<JobRecord> = { status: 'completed', finishedAt: now, offset: rec.size, uploadUrl: result.url, lastError: undefined, nextAttemptAt: undefined };
-    if (small && small.size !== undefined && small.size !== rec.size) {
-      // The file changed size (still small) since it was queued: record what was uploaded.
-      patch.size = small.size;
-      patch.offset = small.size;
-    }
-    if (result.resultUrl) patch.resultUrl = result.resultUrl;
-    if (result.checksum) patch.checksum = result.checksum;
-    const size = patch.size ?? rec.size;
+    const { patch, size } = completionPatch(rec, result, now, small?.size);
     this.log(live, 'completed', `Completed (${size} bytes).`, size, undefined, undefined, false);
     patch.attemptLog = rec.attemptLog;
     this.update(live, patch, size);
-    const startedAt = rec.startedAt ?? now;
-    const durationMs = Math.max(0, now - startedAt);
-    const entry: HistoryEntry = {
-      id: randomUUID(),
-      jobId: rec.id,
-      path: rec.path,
-      name: rec.name,
-      profileId: rec.profileId,
-      endpoint: profile.endpoint,
-      uploadUrl: result.url,
-      size: rec.size,
-      durationMs,
-      averageSpeed: durationMs > 0 ? Math.round((rec.size * 1000) / durationMs) : rec.size,
-      finishedAt: now,
-    };
-    if (rec.relativePath !== undefined) entry.relativePath = rec.relativePath;
-    if (result.resultUrl) entry.resultUrl = result.resultUrl;
-    if (result.checksum) entry.checksum = result.checksum;
+    const entry = historyEntryFor(rec, profile.endpoint, result, now);
     this.history.push(entry);
     this.store.appendHistory(entry);
     this.finishedSince.count++;
@@ -1051,32 +1027,11 @@ export class UploadQueue {
   }
 
   private onUploadEvent(live: LiveJob, event: UploadEvent): void {
-    switch (event.type) {
-      case 'created':
-        // Journaled with the URL (onUploadUrl, right after) or with the next entry: one record less per upload.
-        this.log(live, 'created', `Created the upload ${event.url}.`, 0, undefined, undefined, false);
-        break;
-      case 'resumed':
-        live.serverOffset = event.offset;
-        this.log(live, 'resumed', `Resumed at byte ${event.offset}.`, event.offset);
-        this.setSent(live, event.offset);
-        break;
-      case 'restarted':
-        this.log(live, 'restarted', `Started again: ${event.reason}`, 0);
-        this.update(live, { notice: `The earlier upload could not be continued (${event.reason}); it was uploaded again from the start.` });
-        this.setSent(live, 0);
-        break;
-      case 'retry':
-        this.log(live, 'retry', event.error.message, undefined, event.delayMs);
-        break;
-      case 'offset-corrected':
-        this.log(live, 'offset-corrected', `The server had ${event.to} bytes, not ${event.from}; continuing from there.`, event.to);
-        this.setSent(live, event.to);
-        break;
-      case 'checksum-mismatch':
-        this.log(live, 'checksum-mismatch', `The server rejected a chunk at byte ${event.offset} (checksum mismatch); sending it again.`, event.offset);
-        break;
-    }
+    const fx = uploadEventEffect(event);
+    if (fx.serverOffset !== undefined) live.serverOffset = fx.serverOffset;
+    this.log(live, fx.kind, fx.message, fx.offset, fx.delayMs, undefined, fx.persist);
+    if (fx.notice) this.update(live, { notice: fx.notice });
+    if (fx.sent !== undefined) this.setSent(live, fx.sent);
   }
 
   /** Missing → failed; changed size or mtime → a new upload from the start (never on top of the old bytes). */
