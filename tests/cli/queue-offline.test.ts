@@ -4,7 +4,7 @@
  * could not remove (and how to remove them later) when it cannot. Plus the exit codes of the queue commands.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { uploadIdOf } from '../servers/tus-node';
 import { startFaultProxy, type FaultProxy } from '../servers/fault-proxy';
@@ -36,7 +36,14 @@ async function interruptedState(proxy: FaultProxy, whileRunning?: (state: string
   const before = new Set(await fx.server.uploadIds());
   const { child, done } = startCli(fx.bundle, ['upload', folder, '--endpoint', proxy.endpointFor(fx.server.endpoint), '--state-dir', state, '--limit-rate', '256KiB', '--chunk-size', '64KiB', '--concurrency', '2', '--json'], fx.env);
   const deadline = Date.now() + 15_000;
-  while ((await fx.server.uploadIds()).filter((id) => !before.has(id)).length < 2) {
+  // Bytes reach the server only after the job's upload URL is durable in the state dir (a created upload without
+  // bytes may not be known to the state yet: a SIGINT right then leaves it orphaned, as documented).
+  const withBytes = async (): Promise<number> => {
+    const fresh = (await fx.server.uploadIds()).filter((id) => !before.has(id));
+    const sizes = await Promise.all(fresh.map((id) => stat(fx.server.storedPath(id)).then((st) => st.size, () => 0)));
+    return sizes.filter((size) => size > 0).length;
+  };
+  while ((await withBytes()) < 2) {
     if (Date.now() > deadline) throw new Error('the uploads never reached the server');
     await new Promise((r) => setTimeout(r, 30));
   }

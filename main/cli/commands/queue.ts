@@ -5,13 +5,12 @@
  * `retry` restore it fully (source checks, server offsets) and upload.
  */
 import type { Command } from 'commander';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Engine } from '../../engine/engine-types';
 import { createEngine } from '../../engine/index';
 import { internalsOf } from '../../engine/engine-internals';
-import { TusClient } from '../../engine/tus/client';
 import { isTusError } from '../../engine/tus/errors';
-import type { TusClientOptions } from '../../engine/tus/types';
+import type { CancelOutcome } from '../../engine/queue/queue';
 import type { JobView, Target } from '../../../shared/types';
 import { EXIT } from '../options';
 import { Output } from '../output';
@@ -119,51 +118,6 @@ interface Cancelled {
   /** true: gone from the server; false: it could not be removed (see `error`); undefined: there was no upload. */
   removed?: boolean;
   error?: { code: string; message: string };
-}
-
-/** A one-request client for a job's server profile (its headers and TLS choices), no retries, short timeout. */
-async function clientForProfile(engine: Engine, profileId: string): Promise<TusClient> {
-  const { profiles } = internalsOf(engine);
-  const profile = await profiles.get(profileId);
-  if (!profile) throw new Error(`The server profile "${profileId}" of this job no longer exists in the state dir.`);
-  const opts: TusClientOptions = {
-    endpoint: profile.endpoint,
-    verifyTls: profile.verifyTls,
-    headers: await profiles.resolveHeaders(profileId),
-    maxRetries: 0,
-    timeout: 10_000,
-  };
-  if (profile.caPath) opts.ca = await readFile(profile.caPath);
-  return new TusClient(opts);
-}
-
-/**
- * Whether a cancelled job's upload is gone from the server. The queue's cancel already sent DELETE (termination) and
- * keeps quiet about failures; a HEAD tells what happened, and when the upload is still there a DELETE of our own gives
- * the reason (no termination extension, refused, unreachable).
- */
-async function checkRemoved(engine: Engine, c: Cancelled): Promise<void> {
-  if (!c.url) return;
-  let client: TusClient | undefined;
-  try {
-    client = await clientForProfile(engine, c.job.profileId);
-    try {
-      await client.getUploadInfo(c.url);
-    } catch (err) {
-      if (isTusError(err) && err.code === 'not-found') {
-        c.removed = true;
-        return;
-      }
-      throw err;
-    }
-    await client.deleteUpload(c.url);
-    c.removed = true;
-  } catch (err) {
-    c.removed = false;
-    c.error = { code: isTusError(err) ? err.code : 'error', message: err instanceof Error ? err.message : String(err) };
-  } finally {
-    await client?.close();
-  }
 }
 
 /** Adds `tusk queue …` to the program. */
@@ -281,8 +235,15 @@ export function registerQueueCommands(program: Command): void {
           }
           cancelled.push({ job, ...(job.uploadUrl ? { url: job.uploadUrl } : {}) });
         }
-        for (const t of targets) await engine.api.cancel(t);
-        await Promise.all(cancelled.map((c) => checkRemoved(engine, c)));
+        // The queue's cancel sends DELETE (termination) and says per job whether the server upload is gone, and why not.
+        const outcomes = new Map<string, CancelOutcome>();
+        for (const t of targets) for (const oc of await q.cancel(t)) outcomes.set(oc.jobId, oc);
+        for (const c of cancelled) {
+          const oc = outcomes.get(c.job.id);
+          if (!c.url || !oc || oc.removed === undefined) continue;
+          c.removed = oc.removed;
+          if (!oc.removed) c.error = { code: oc.code ?? 'error', message: oc.reason ?? 'the server did not remove it.' };
+        }
         let failures = 0;
         for (const c of cancelled) {
           const label = c.job.relativePath ?? c.job.path;

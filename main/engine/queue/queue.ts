@@ -117,6 +117,8 @@ export interface CancelOutcome {
   removed?: boolean;
   /** With `removed: false`: why it could not be removed (the job's `notice` says the same). */
   reason?: string;
+  /** With `removed: false`: the error code (e.g. `network`, `unsupported`, `http`), for scripts. */
+  code?: string;
 }
 
 /** The queue. One per engine. */
@@ -596,6 +598,7 @@ export class UploadQueue {
     outcome.removed = gone.removed;
     if (!gone.removed) {
       outcome.reason = gone.reason;
+      outcome.code = gone.code;
       // Said on the job (and in its log), not only returned: a person looking at the queue later sees it too.
       const notice = `The upload could not be removed from the server (${url}): ${gone.reason}`;
       this.log(live, 'terminate-failed', notice);
@@ -608,7 +611,7 @@ export class UploadQueue {
    * DELETE of an upload. A server that no longer has it counts as removed; any other failure (no termination
    * extension, an error status, no connection) is returned, never thrown: the job is cancelled either way.
    */
-  private async terminate(profileId: string, url: string): Promise<{ removed: true } | { removed: false; reason: string }> {
+  private async terminate(profileId: string, url: string): Promise<{ removed: true } | { removed: false; reason: string; code: string }> {
     try {
       const client = await this.clientFor(profileId);
       await client.deleteUpload(url);
@@ -616,7 +619,7 @@ export class UploadQueue {
     } catch (err) {
       const info = toErrorInfo(err);
       if (info.code === 'not-found') return { removed: true };
-      return { removed: false, reason: info.message };
+      return { removed: false, reason: info.message, code: info.code };
     }
   }
 
