@@ -82,6 +82,10 @@ test('main views in light and dark', async ({ tusk }) => {
       await page.getByTestId('queue-list').evaluate((el) => el.scrollTo(0, 0));
       await page.getByTestId('queue-list').blur();
       await shot(`${theme}-queue`);
+      // Rows of every status (with 4 or 5 action buttons) keep the progress column in one line.
+      const lefts = await page.locator('.job-row:not(.nested) .row-progress').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().left)));
+      expect(lefts.length).toBeGreaterThan(3);
+      expect(new Set(lefts).size, `progress columns start at ${lefts.join(', ')}`).toBe(1);
       await page.getByRole('button', { name: 'More actions for podcast-ep42.wav' }).click();
       await expect(page.getByTestId('row-menu')).toBeVisible();
       await shot(`${theme}-row-menu`);
