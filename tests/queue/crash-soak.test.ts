@@ -4,12 +4,13 @@
  * uploaded twice (a small one may be, see docs/queue.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
 import { SMALL_FILE_MAX } from '../../main/engine/tus/client';
+import { spawnFixture, type FixtureExit } from './helpers';
 
 const KILLS = 20;
 /**
@@ -31,17 +32,8 @@ afterAll(async () => {
   await removeDir(dir);
 });
 
-function run(stateDir: string, folder: string): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/queue/fixtures/uploader.ts', stateDir, folder, server.endpoint, String(SOAK_RATE)], {
-    cwd: process.cwd(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
-  return { child, done };
+function run(stateDir: string, folder: string): { child: ChildProcess; done: Promise<FixtureExit> } {
+  return spawnFixture('uploader.ts', [stateDir, folder, server.endpoint, String(SOAK_RATE)]);
 }
 
 describe('crash soak', () => {

@@ -1,4 +1,5 @@
 /** Shared setup of the queue tests: an engine on a temp state dir with the real store and the real TusClient. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Engine } from '../../main/engine/engine-types';
 import { createEngine, type CreateEngineOptions } from '../../main/engine/index';
 import { internalsOf } from '../../main/engine/engine-internals';
@@ -50,4 +51,28 @@ export async function waitJobsDone(engine: Engine, ids: string[], timeoutMs = 30
     },
     timeoutMs,
   );
+}
+
+/** What a fixture child printed, and how it ended. */
+export interface FixtureExit {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs `tests/queue/fixtures/<script>` in its own Node process (through tsx), to be killed at a moment of the test's
+ * choosing; `done` resolves on exit (whatever the signal) with what it printed.
+ */
+export function spawnFixture(script: string, args: string[]): { child: ChildProcess; done: Promise<FixtureExit> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', `tests/queue/fixtures/${script}`, ...args], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<FixtureExit>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+  return { child, done };
 }

@@ -4,14 +4,13 @@
  * finds the marked batch, reads the folder again and queues exactly the missing files, and says so.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openStore } from '../../main/engine/store/index';
 import { JOURNAL_FILE } from '../../main/engine/store/files';
 import { internalsOf } from '../../main/engine/engine-internals';
 import { makeTempDir, removeDir } from '../helpers/files';
-import { queueOf, startEngine } from './helpers';
+import { queueOf, spawnFixture, startEngine } from './helpers';
 
 const FILES = 30_000;
 let dir: string;
@@ -36,15 +35,7 @@ afterAll(async () => {
 describe('interrupted folder add', () => {
   it('completes a folder add cut short by SIGKILL: every file queued exactly once, and says so', { timeout: 60_000 }, async () => {
     const state = join(dir, 'state');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/queue/fixtures/adder.ts', state, folder], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const { child, done } = spawnFixture('adder.ts', [state, folder]);
     // Killed once the journal holds some of the jobs (~500 bytes each) and long before all of them.
     for (;;) {
       const size = await stat(join(state, JOURNAL_FILE)).then((s) => s.size, () => 0);
@@ -52,7 +43,7 @@ describe('interrupted folder add', () => {
       await new Promise((r) => setTimeout(r, 2));
     }
     child.kill('SIGKILL');
-    await exited;
+    const { out, err } = await done;
     expect(out, `the child finished its add before the kill (stderr: ${err}); the kill must land mid-add`).not.toContain('ADDED');
 
     // What the kill left on disk: the batch still marked, and part of its jobs.
