@@ -108,6 +108,16 @@ export class HashWorker {
   disable(): void {
     this.unavailable = true;
   }
+
+  /**
+   * Stops the worker thread; calls still waiting reject. The next `readAndHash` starts a new one, so this is safe to
+   * call at any time (an engine shutting down, a test).
+   */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await worker.terminate();
+  }
 }
 
 /** The process's hashing worker. */
