@@ -1,4 +1,7 @@
-/** Shared helpers of the store tests: temp dirs, sample records, a child process running the store. */
+/**
+ * Shared helpers of the store tests: temp dirs, sample records, a child process running the store. No vitest import
+ * here: bench/store.ts uses `makeJob` too.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
@@ -6,10 +9,46 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HistoryEntry, ServerProfile } from '../../shared/types';
 import type { BatchRecord, JobRecord } from '../../main/engine/store/types';
+import { openStore, type JournalStore } from '../../main/engine/store/index';
 
 /** A fresh temp directory; remove it with `cleanup`. */
 export async function tempDir(): Promise<string> {
   return fsp.mkdtemp(path.join(os.tmpdir(), 'tusk-store-'));
+}
+
+/**
+ * The temp dirs and open stores of one test file: `fresh` makes a dir, `open` opens a store (with `defaults` under
+ * the given options), `stores` takes stores opened otherwise; `cleanup` (for `afterEach`) closes them all and removes
+ * the dirs, restoring their permissions first so a test that made one read-only cannot leave it behind.
+ */
+export function storeScratch(defaults: Parameters<typeof openStore>[1] = {}): {
+  stores: JournalStore[];
+  fresh(): Promise<string>;
+  open(dir: string, options?: Parameters<typeof openStore>[1]): Promise<JournalStore>;
+  cleanup(): Promise<void>;
+} {
+  const dirs: string[] = [];
+  const stores: JournalStore[] = [];
+  return {
+    stores,
+    async fresh() {
+      const dir = await tempDir();
+      dirs.push(dir);
+      return dir;
+    },
+    async open(dir, options = {}) {
+      const store = await openStore(dir, { ...defaults, ...options });
+      stores.push(store);
+      return store;
+    },
+    async cleanup() {
+      for (const s of stores.splice(0)) await s.close().catch(() => undefined);
+      for (const d of dirs.splice(0)) {
+        await fsp.chmod(d, 0o700).catch(() => undefined);
+        await fsp.rm(d, { recursive: true, force: true });
+      }
+    },
+  };
 }
 
 /** A realistic job record. */

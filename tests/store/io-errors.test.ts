@@ -1,25 +1,11 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StoreIoError, openStore, type JournalStore, type StoreIo } from '../../main/engine/store/index';
-import { makeJob, tempDir } from './helpers';
+import { StoreIoError, openStore, type StoreIo } from '../../main/engine/store/index';
+import { makeJob, storeScratch } from './helpers';
 
-const dirs: string[] = [];
-const stores: JournalStore[] = [];
-
-async function fresh(): Promise<string> {
-  const dir = await tempDir();
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) {
-    await fsp.chmod(d, 0o700).catch(() => undefined);
-    await fsp.rm(d, { recursive: true, force: true });
-  }
-});
+const { fresh, stores, cleanup } = storeScratch();
+afterEach(cleanup);
 
 /** A disk that fills up on demand: writes fail with ENOSPC after writing part of the data, like a real full disk. */
 function fillableDisk(): { io: Partial<StoreIo>; full: boolean } {

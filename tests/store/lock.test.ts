@@ -2,27 +2,19 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOCK_FILE, StoreLockedError, openStore, readLock, type JournalStore } from '../../main/engine/store/index';
-import { exited, firstLine, makeJob, spawnChild, tempDir } from './helpers';
+import { LOCK_FILE, StoreLockedError, openStore, readLock } from '../../main/engine/store/index';
+import { exited, firstLine, makeJob, spawnChild, storeScratch } from './helpers';
 import type { ChildProcess } from 'node:child_process';
 
-const dirs: string[] = [];
-const stores: JournalStore[] = [];
+const { fresh, stores, cleanup } = storeScratch();
 const children: ChildProcess[] = [];
-
-async function fresh(): Promise<string> {
-  const dir = await tempDir();
-  dirs.push(dir);
-  return dir;
-}
 
 afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) {
     c.kill('SIGKILL');
     await exited(c);
   }
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
+  await cleanup();
 });
 
 /** A pid that is certainly not running: a child that has exited. */

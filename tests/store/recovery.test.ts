@@ -1,29 +1,12 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JOURNAL_FILE, SNAPSHOT_FILE, openStore, type JournalStore } from '../../main/engine/store/index';
+import { JOURNAL_FILE, SNAPSHOT_FILE, openStore } from '../../main/engine/store/index';
 import { encodeLine } from '../../main/engine/store/records';
-import { exited, firstLine, makeJob, spawnChild, tempDir } from './helpers';
+import { exited, firstLine, makeJob, spawnChild, storeScratch } from './helpers';
 
-const dirs: string[] = [];
-const stores: JournalStore[] = [];
-
-async function fresh(): Promise<string> {
-  const dir = await tempDir();
-  dirs.push(dir);
-  return dir;
-}
-
-async function open(dir: string): Promise<JournalStore> {
-  const store = await openStore(dir, { now: () => Date.UTC(2025, 0, 31, 12) });
-  stores.push(store);
-  return store;
-}
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
-});
+const { fresh, open, stores, cleanup } = storeScratch({ now: () => Date.UTC(2025, 0, 31, 12) });
+afterEach(cleanup);
 
 /** A state dir whose journal holds 10 jobs (job-0..9), job-1 patched to completed. */
 async function seeded(): Promise<string> {

@@ -1,30 +1,13 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HISTORY_LIMIT, JOURNAL_FILE, SNAPSHOT_FILE, openStore, type JournalStore } from '../../main/engine/store/index';
+import { HISTORY_LIMIT, JOURNAL_FILE, SNAPSHOT_FILE } from '../../main/engine/store/index';
 import { encodeLine } from '../../main/engine/store/records';
 import type { JobRecord } from '../../main/engine/store/types';
-import { makeBatch, makeHistory, makeJob, makeProfile, tempDir } from './helpers';
+import { makeBatch, makeHistory, makeJob, makeProfile, storeScratch } from './helpers';
 
-const dirs: string[] = [];
-const stores: JournalStore[] = [];
-
-async function fresh(): Promise<string> {
-  const dir = await tempDir();
-  dirs.push(dir);
-  return dir;
-}
-
-async function open(dir: string, options: Parameters<typeof openStore>[1] = {}): Promise<JournalStore> {
-  const store = await openStore(dir, options);
-  stores.push(store);
-  return store;
-}
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
-});
+const { fresh, open, cleanup } = storeScratch();
+afterEach(cleanup);
 
 describe('store round trip', () => {
   it('starts empty with a clean recovery report and writes a versioned snapshot', async () => {
