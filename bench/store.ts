@@ -10,33 +10,13 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { openStore } from '../main/engine/store/index';
-import type { JobRecord } from '../main/engine/store/types';
+import { makeJob } from '../tests/store/helpers';
 import type { JobStatus } from '../shared/types';
 
 const JOBS = 100_000;
 const CHANGES = 100_000;
 const FLUSHES = 50;
 const NAIVE_CHANGES = 5;
-
-function makeJob(i: number): JobRecord {
-  return {
-    id: `job-${i.toString().padStart(6, '0')}`,
-    profileId: 'profile-1',
-    path: `/home/user/photos/2024/holiday/img-${i}.jpg`,
-    name: `img-${i}.jpg`,
-    relativePath: `2024/holiday/img-${i}.jpg`,
-    size: 3_000_000 + i,
-    mtimeMs: 1_700_000_000_000 + i,
-    metadata: { filename: `img-${i}.jpg`, filetype: 'image/jpeg' },
-    status: 'queued',
-    priority: 0,
-    order: i,
-    offset: 0,
-    attempt: 0,
-    createdAt: 1_700_000_000_000,
-    attemptLog: [],
-  };
-}
 
 const ms = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e6;
 const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -56,7 +36,7 @@ export async function runStoreBench(): Promise<Record<string, number>> {
     const statuses: JobStatus[] = ['uploading', 'retrying', 'uploading', 'completed'];
     t = process.hrtime.bigint();
     for (let k = 0; k < CHANGES; k++) {
-      store.patchJob(`job-${(k % JOBS).toString().padStart(6, '0')}`, { status: statuses[k % statuses.length] });
+      store.patchJob(`job-${k % JOBS}`, { status: statuses[k % statuses.length] });
       if (k % 1000 === 999) await yieldLoop();
     }
     await store.flush();
@@ -65,7 +45,7 @@ export async function runStoreBench(): Promise<Record<string, number>> {
     // flush() after one change: one group write plus one fsync.
     t = process.hrtime.bigint();
     for (let k = 0; k < FLUSHES; k++) {
-      store.patchJob('job-000001', { offset: k });
+      store.patchJob('job-1', { offset: k });
       await store.flush();
     }
     const flushMs = ms(t) / FLUSHES;
@@ -82,7 +62,7 @@ export async function runStoreBench(): Promise<Record<string, number>> {
     const snapshotBytes = store.snapshotBytes;
     // Leave a journal of 100k changes behind so the open below replays a realistic amount.
     for (let k = 0; k < CHANGES; k++) {
-      store.patchJob(`job-${(k % JOBS).toString().padStart(6, '0')}`, { status: statuses[k % statuses.length] });
+      store.patchJob(`job-${k % JOBS}`, { status: statuses[k % statuses.length] });
       if (k % 1000 === 999) await yieldLoop();
     }
     const reopenJournalBytes = (await store.flush(), store.journalBytes);
