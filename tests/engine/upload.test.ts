@@ -57,6 +57,9 @@ describe('@tus/server', () => {
         else {
           expect(takes.reduce((a, b) => a + b, 0)).toBe(3 * 1024 * 1024 + 5);
           expect(Math.max(...takes)).toBeLessThanOrEqual(SLICE_SIZE);
+          // Every slice is a full SLICE_SIZE but the file's last 5 bytes (1 MiB chunks and 512 KiB blocks divide evenly).
+          expect(takes.slice(0, -1).every((n) => n === SLICE_SIZE)).toBe(true);
+          expect(takes.at(-1)).toBe(5);
         }
       }
     });

@@ -23,7 +23,7 @@ const MAX_CONFLICTS = 5;
 /**
  * Largest request body when a checksum is on. `Upload-Checksum` is a header, so the body must be read and hashed
  * before it is sent: a checksummed request holds its whole body in memory. While one body is sent the next is read
- * and hashed (WebCrypto, off the event loop), so at most two bodies plus WebCrypto's copy of one are held: 24 MiB.
+ * and hashed (by the hashing worker, see hash-worker.ts), so two bodies are held: 16 MiB.
  * Larger chunk sizes are split into requests of this size, which keeps memory flat for any file and costs one round
  * trip per 8 MiB (8 MiB requests were the fastest in bench:throughput anyway).
  */
@@ -425,11 +425,10 @@ export class Uploader {
     let body: AsyncIterable<Uint8Array>;
     if (checksum && len > 0) {
       const { data, header } = await this.checksummedBody(checksum, start, len);
-      await source.checked();
       headers['Upload-Checksum'] = header;
-      body = sliceBuffer(data, READ_BLOCK);
+      body = blocksOf(data);
     } else {
-      body = source.slices(start, len, READ_BLOCK);
+      body = source.slices(start, len);
     }
     // One controller per request for both the watchdog and the caller's signal (AbortSignal.any would pile up
     // listeners on the caller's long-lived signal).
@@ -451,7 +450,7 @@ export class Uploader {
       );
     }, stallMs);
     try {
-      return await this.ctx.transport.send(method, url, headers, this.metered(body, start, timer), signal);
+      return await this.ctx.transport.send(method, url, headers, this.metered(body, start, len, timer), signal);
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', forward);
@@ -469,12 +468,10 @@ export class Uploader {
     let slot: 0 | 1 = 0;
     let got: { data: Uint8Array; header: string } | undefined;
     if (ahead) {
-      // Wait for it either way: its buffer must not be refilled while a read into it is still running.
+      slot = ahead.slot;
+      // Waited for either way: its buffer must not be refilled while a read into it is still running.
       const result = await ahead.ready.catch(() => undefined);
-      if (ahead.start === start && ahead.len === len && result) {
-        got = result;
-        slot = ahead.slot;
-      } else slot = ahead.slot;
+      if (ahead.start === start && ahead.len === len) got = result;
     }
     got ??= await readAndHash(source, algorithm, start, len, slot);
     const limit = this.stopAt ?? source.size ?? 0;
@@ -489,11 +486,16 @@ export class Uploader {
     return got;
   }
 
-  /** Passes slices through, refreshing the stall watchdog, reporting progress and waiting on the rate limiter. */
-  private async *metered(body: AsyncIterable<Uint8Array>, start: number, timer: NodeJS.Timeout): AsyncGenerator<Uint8Array, void, void> {
+  /**
+   * Passes the body [start, start+len) through: refreshes the stall watchdog, reports progress, waits on the rate
+   * limiter, and holds the last bytes back until the source's unchanged-check passed (a file that changed must not
+   * complete this chunk on the server).
+   */
+  private async *metered(body: AsyncIterable<Uint8Array>, start: number, len: number, timer: NodeJS.Timeout): AsyncGenerator<Uint8Array, void, void> {
     const limiter: RateLimiter | undefined = this.ctx.options.rateLimiter;
-    const total = this.init.source.size;
-    const signal = this.init.signal;
+    const { source, signal } = this.init;
+    const total = source.size;
+    const end = start + len;
     let sent = start;
     for await (const block of body) {
       // Under a limit, 64 KiB slices keep it smooth and fair between uploads; without one, whole blocks are cheaper.
@@ -503,6 +505,7 @@ export class Uploader {
       for (let i = 0; i < block.length; i += step) {
         const slice = step >= block.length ? block : block.subarray(i, Math.min(block.length, i + step));
         if (limited) await limiter.take(slice.length, signal);
+        if (sent + slice.length === end) await source.checked();
         timer.refresh();
         yield slice;
         timer.refresh();
@@ -526,8 +529,9 @@ export class Uploader {
   }
 }
 
-async function* sliceBuffer(data: Uint8Array, sliceSize: number): AsyncGenerator<Uint8Array, void, void> {
-  for (let i = 0; i < data.length; i += sliceSize) yield data.subarray(i, Math.min(data.length, i + sliceSize));
+/** A checksummed body in READ_BLOCK pieces, like `slices` gives a streamed one. */
+async function* blocksOf(data: Uint8Array): AsyncGenerator<Uint8Array, void, void> {
+  for (let i = 0; i < data.length; i += READ_BLOCK) yield data.subarray(i, Math.min(data.length, i + READ_BLOCK));
 }
 
 async function readAndHash(source: UploadSource, algorithm: ChecksumAlgorithm, start: number, len: number, slot: 0 | 1) {
