@@ -1,8 +1,6 @@
 import { isTusError } from '../engine/tus/errors';
 import { ProgressBar } from './progress';
 
-export { formatBytes } from './progress';
-
 /**
  * Where a command writes: results on stdout (JSON lines with `--json`, nothing else), people's messages and the
  * progress bar on stderr. While a bar is drawn, messages and results first erase it, so no line is left half-drawn.

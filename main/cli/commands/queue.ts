@@ -17,7 +17,8 @@ import { Output } from '../output';
 import { UsageError } from '../parse';
 import { trapInterrupt } from '../interrupt';
 import { shellQuote } from '../quote';
-import { defaultStateDir, formatBytes, queueResumeHint, summarize, waitForJobs } from './queued-upload';
+import { defaultStateDir, queueResumeHint, summarize, waitForJobs } from './queued-upload';
+import { formatBytes } from '../progress';
 
 export { runQueuedUpload, defaultStateDir, parseRate } from './queued-upload';
 export type { QueuedUploadOptions } from './queued-upload';

@@ -121,8 +121,6 @@ async function profileFor(engine: Engine, o: QueuedUploadOptions): Promise<Serve
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
-export { formatBytes };
-
 /** How `waitForJobs` shows progress and learns of Ctrl-C. */
 export interface WaitOptions {
   /** No progress lines (with `--json` or `--quiet`). */
@@ -193,13 +191,14 @@ export async function waitForJobs(engine: Engine, ids: string[] | undefined, o: 
       );
     }
     await new Promise<void>((r) => {
-      const timer = setTimeout(done, 100);
-      function done(): void {
+      // Every 100 ms, or at once on Ctrl-C.
+      const timer = setTimeout(wake, 100);
+      function wake(): void {
         clearTimeout(timer);
-        o.signal?.removeEventListener('abort', done);
+        o.signal?.removeEventListener('abort', wake);
         r();
       }
-      o.signal?.addEventListener('abort', done, { once: true });
+      o.signal?.addEventListener('abort', wake, { once: true });
     });
   }
 }
