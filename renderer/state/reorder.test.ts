@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildRows } from './queue';
-import { applyMove, canMove, commonLevel, dropTarget, listPosition, moveTarget, priorityLevel, PRIORITY, type Move } from './reorder';
+import { canMove, commonLevel, dropTarget, listPosition, moveTarget, priorityLevel, PRIORITY, type Move } from './reorder';
+
+/** The run order the engine's `reorder(jobId, toIndex)` produces (UploadQueue.reorder: remove, then insert at toIndex). */
+function applyMove(order: readonly string[], jobId: string, toIndex: number): string[] {
+  const rest = order.filter((id) => id !== jobId);
+  const at = Math.max(0, Math.min(toIndex, rest.length));
+  return [...rest.slice(0, at), jobId, ...rest.slice(at)];
+}
 
 // Run order: a, b, [F: f1, f2, f3], c — with f2 after c in the raw order to check interleaving is handled.
 const order = ['a', 'b', 'f1', 'f3', 'c', 'f2', 'd'];

@@ -164,10 +164,3 @@ export function listPosition(
   const units = topUnits(order, batchOf);
   return { position: units.findIndex((u) => u.length === 1 && u[0] === jobId) + 1, of: units.length };
 }
-
-/** The run order after `reorder(jobId, toIndex)` would apply (for checks and optimistic display). */
-export function applyMove(order: readonly string[], jobId: string, toIndex: number): string[] {
-  const rest = order.filter((id) => id !== jobId);
-  const at = Math.max(0, Math.min(toIndex, rest.length));
-  return [...rest.slice(0, at), jobId, ...rest.slice(at)];
-}
