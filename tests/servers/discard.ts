@@ -5,7 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /** Options of `startDiscardServer`. */
 export interface DiscardServerOptions {
@@ -46,7 +46,6 @@ export async function startDiscardServer(opts: DiscardServerOptions = {}): Promi
   const algorithms = opts.checksum === true ? ['sha1', 'sha256', 'sha512', 'md5'] : opts.checksum ? [opts.checksum] : [];
   const extensions = ['creation', 'creation-with-upload', 'creation-defer-length', 'termination', ...(algorithms.length ? ['checksum'] : [])];
   const uploads = new Map<string, State>();
-  const sockets = new Set<Socket>();
   let received = 0;
   let nextId = 1;
   let origin = '';
@@ -158,37 +157,18 @@ export async function startDiscardServer(opts: DiscardServerOptions = {}): Promi
       res.writeHead(204, { ...BASE_HEADERS, 'Upload-Offset': String(state.offset) }).end();
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  origin = `http://127.0.0.1:${port}`;
-  let closed = false;
+  const listener = await listenOnLoopback(server);
+  origin = listener.origin;
   return {
     endpoint: origin + path,
     origin,
-    port,
+    port: listener.port,
     bytesReceived: () => received,
     upload(idOrUrl) {
       const id = idOrUrl.replace(/\/+$/, '').split('/').pop() ?? '';
       const s = uploads.get(id);
       return s ? { offset: s.offset, length: s.length } : undefined;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
+    close: listener.close,
   };
 }

@@ -4,7 +4,7 @@
  * Everything else is forwarded unchanged, and `Location` headers pointing at the target are rewritten to the proxy.
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /** Which requests a fault applies to. */
 export interface FaultMatch {
@@ -86,7 +86,6 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const faults: ActiveFault[] = [];
   const stats = { requests: 0, faultsInjected: 0 };
   const log: ProxyLogEntry[] = [];
-  const sockets = new Set<Socket>();
   let origin = '';
   let proxyHostPort = '';
 
@@ -255,25 +254,13 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         return;
     }
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  origin = `http://127.0.0.1:${port}`;
-  proxyHostPort = `127.0.0.1:${port}`;
+  const listener = await listenOnLoopback(server);
+  origin = listener.origin;
+  proxyHostPort = `127.0.0.1:${listener.port}`;
 
-  let closed = false;
   return {
     origin,
-    port,
+    port: listener.port,
     stats,
     log,
     endpointFor(targetEndpoint) {
@@ -288,12 +275,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       faults.length = 0;
     },
     async close() {
-      if (closed) return;
-      closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
+      await listener.close();
       agent.destroy();
     },
   };
