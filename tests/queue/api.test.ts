@@ -1,34 +1,19 @@
 /** createApi: validation, path grants, profiles, testConnection (plan, unreachable, not tus), checksums and Plone-style results. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../../main/engine/engine-types';
 import { engineCallNames } from '../../shared/ipc';
-import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
-import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { queueOf, startEngine, waitJobsDone } from './helpers';
+import { startConformanceServer } from '../servers/conformance';
+import { sha256File, writeRandomFile } from '../helpers/files';
+import { queueOf, waitJobsDone, useQueueEnv } from './helpers';
 
-let server: ConformanceServer;
-let dir: string;
-let engine: Engine | undefined;
-
-beforeEach(async () => {
-  server = await startConformanceServer({ finalLocation: (id) => `/content/${id}`, expiresInMs: 0 });
-  dir = await makeTempDir('tusk-queue-api-');
-});
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-  await server.close();
-  await removeDir(dir);
-});
+const env = useQueueEnv('tusk-queue-api-', () => startConformanceServer({ finalLocation: (id) => `/content/${id}`, expiresInMs: 0 }));
 
 describe('createApi', () => {
   it('implements every engine call and rejects bad arguments with a clear error', async () => {
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint);
-    engine = e;
+    const { engine: e } = await env.start();
     for (const name of engineCallNames) expect(typeof e.api[name], name).toBe('function');
     await expect(e.api.pause({ kind: 'nope' } as never)).rejects.toThrow(/Invalid arguments for pause/);
     await expect(e.api.setBandwidthLimit(-1)).rejects.toThrow(/Invalid arguments for setBandwidthLimit/);
@@ -37,14 +22,13 @@ describe('createApi', () => {
   });
 
   it('honours path grants when required', async () => {
-    const granted = join(dir, 'granted');
+    const granted = join(env.dir, 'granted');
     await mkdir(granted);
     await writeRandomFile(join(granted, 'ok.bin'), 1000, 1);
-    await writeRandomFile(join(dir, 'other.bin'), 1000, 2);
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { engine: { requirePathGrants: true } });
-    engine = e;
-    await expect(e.api.addPaths({ paths: [join(dir, 'other.bin')] })).rejects.toThrow(/not granted: .*other\.bin/);
-    await expect(e.api.addPaths({ paths: [join(dir, 'granted-not', 'x')] })).rejects.toThrow(/not granted/);
+    await writeRandomFile(join(env.dir, 'other.bin'), 1000, 2);
+    const { engine: e } = await env.start({ engine: { requirePathGrants: true } });
+    await expect(e.api.addPaths({ paths: [join(env.dir, 'other.bin')] })).rejects.toThrow(/not granted: .*other\.bin/);
+    await expect(e.api.addPaths({ paths: [join(env.dir, 'granted-not', 'x')] })).rejects.toThrow(/not granted/);
     e.grantPaths([granted]);
     const added = await e.api.addPaths({ paths: [join(granted, 'ok.bin')] });
     expect(added.jobIds).toHaveLength(1);
@@ -53,24 +37,22 @@ describe('createApi', () => {
   });
 
   it('uses the strongest checksum with auto, records it, and keeps the final Location as the result URL', async () => {
-    const file = join(dir, 'sum.bin');
+    const file = join(env.dir, 'sum.bin');
     await writeRandomFile(file, 700_000, 3);
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { profile: { checksum: 'auto' } });
-    engine = e;
+    const { engine: e } = await env.start({ profile: { checksum: 'auto' } });
     const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
     const [job] = await waitJobsDone(e, [id]);
     expect(job.status, job.lastError?.message).toBe('completed');
     expect(job.checksum).toBe('sha512');
     expect(job.resultUrl).toMatch(/\/content\//);
-    expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(file));
+    expect(await env.server.sha256(job.uploadUrl!)).toBe(await sha256File(file));
     const [h] = await e.api.getHistory({ search: 'sum.bin' });
     expect(h.resultUrl).toBe(job.resultUrl);
     expect(await e.api.getHistory({ search: 'no-such-name' })).toEqual([]);
   });
 
   it('testConnection reports capabilities and the plan; unreachable and non-tus servers get a clear error', async () => {
-    const { engine: e, profile } = await startEngine(join(dir, 'state'), server.endpoint, { profile: { parallelUploads: 4, checksum: 'auto' } });
-    engine = e;
+    const { engine: e, profile } = await env.start({ profile: { parallelUploads: 4, checksum: 'auto' } });
     const caps = await e.api.testConnection({ profileId: profile.id });
     expect(caps).toMatchObject({ reachable: true, isTus: true, version: '1.0.0' });
     expect(caps.plan).toMatchObject({ checksum: 'sha512', parallelUploads: 4, creationWithUpload: false, termination: true });
@@ -100,11 +82,10 @@ describe('createApi', () => {
   });
 
   it('saves profiles without leaking secrets, keeps a secret left empty, and refuses to delete a profile in use', async () => {
-    const { engine: e, profile, profiles } = await startEngine(join(dir, 'state'), server.endpoint, { engine: { autoStart: false } });
-    engine = e;
+    const { engine: e, profile, profiles } = await env.start({ engine: { autoStart: false } });
     const saved = await e.api.saveProfile({
       name: 'with token',
-      endpoint: server.endpoint,
+      endpoint: env.server.endpoint,
       headers: [{ name: 'Authorization', value: 'Bearer s3cret', secret: true }],
       chunkSize: 0,
       checksum: 'none',
@@ -117,8 +98,8 @@ describe('createApi', () => {
     expect(again.name).toBe('renamed');
     expect(await profiles.resolveHeaders(saved.id)).toEqual({ Authorization: 'Bearer s3cret' });
     expect(JSON.stringify(await e.api.listProfiles())).not.toContain('s3cret');
-    await writeRandomFile(join(dir, 'f.bin'), 10, 4);
-    await e.api.addPaths({ paths: [join(dir, 'f.bin')], profileId: profile.id });
+    await writeRandomFile(join(env.dir, 'f.bin'), 10, 4);
+    await e.api.addPaths({ paths: [join(env.dir, 'f.bin')], profileId: profile.id });
     await expect(e.api.deleteProfile(profile.id)).rejects.toThrow(/unfinished uploads/);
     await e.api.deleteProfile(saved.id);
     expect((await e.api.listProfiles()).map((p) => p.id)).toEqual([profile.id]);

@@ -1,35 +1,21 @@
 /** Folder batches against the real @tus/server: nested folders, odd names, empty files, ignores, sha256 of every file. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../../main/engine/engine-types';
-import { startTusNodeServer, uploadIdOf, type TusNodeServer } from '../servers/tus-node';
-import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { queueOf, startEngine, waitJobsDone } from './helpers';
+import { startTusNodeServer, uploadIdOf } from '../servers/tus-node';
+import { removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { queueOf, waitJobsDone, useQueueEnv } from './helpers';
 
-let server: TusNodeServer;
-let dir: string;
-let engine: Engine | undefined;
-
-beforeEach(async () => {
-  server = await startTusNodeServer();
-  dir = await makeTempDir('tusk-queue-batch-');
-});
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-  await server.close();
-  await removeDir(dir);
-});
+const env = useQueueEnv('tusk-queue-batch-', startTusNodeServer);
 
 async function serverMetadata(uploadUrl: string): Promise<Record<string, string | null>> {
-  const info = JSON.parse(await readFile(join(server.dir, `${uploadIdOf(uploadUrl)}.json`), 'utf8')) as { metadata: Record<string, string | null> };
+  const info = JSON.parse(await readFile(join(env.server.dir, `${uploadIdOf(uploadUrl)}.json`), 'utf8')) as { metadata: Record<string, string | null> };
   return info.metadata;
 }
 
 describe('folder batches', () => {
   it('uploads a nested folder with unicode, spaces and empty files, skipping ignored names, byte-identical', async () => {
-    const root = join(dir, 'my photos');
+    const root = join(env.dir, 'my photos');
     await mkdir(join(root, '2024', 'été à Paris'), { recursive: true });
     await mkdir(join(root, 'empty dir'), { recursive: true });
     await writeRandomFile(join(root, 'a.jpg'), 300_000, 1);
@@ -38,8 +24,7 @@ describe('folder batches', () => {
     await writeFile(join(root, '2024', 'zero.dat'), '');
     await writeFile(join(root, '.DS_Store'), 'junk');
     await writeFile(join(root, '2024', 'Thumbs.db'), 'junk');
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint);
-    engine = e;
+    const { engine: e } = await env.start();
     const added = await e.api.addPaths({ paths: [root] });
     expect(added.rejected).toEqual([]);
     expect(added.batchIds).toHaveLength(1);
@@ -49,7 +34,7 @@ describe('folder batches', () => {
     expect(rels).toEqual(['my photos/2024/b c.txt', 'my photos/2024/zero.dat', 'my photos/2024/été à Paris/日本語 ファイル.bin', 'my photos/a.jpg']);
     for (const j of jobs) {
       expect(j.status, `${j.relativePath}: ${j.lastError?.message}`).toBe('completed');
-      expect(await server.sha256(j.uploadUrl!)).toBe(await sha256File(j.path));
+      expect(await env.server.sha256(j.uploadUrl!)).toBe(await sha256File(j.path));
       const md = await serverMetadata(j.uploadUrl!);
       expect(md.relativePath).toBe(j.relativePath);
       expect(md.filename).toBe(j.name);
@@ -68,12 +53,11 @@ describe('folder batches', () => {
   });
 
   it('reports a symlink loop on the batch and still uploads the rest (followSymlinks on)', async () => {
-    const root = join(dir, 'looped');
+    const root = join(env.dir, 'looped');
     await mkdir(join(root, 'sub'), { recursive: true });
     await writeRandomFile(join(root, 'sub', 'f.bin'), 10_000, 4);
     await symlink('..', join(root, 'sub', 'back-up'));
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { followSymlinks: true } });
-    engine = e;
+    const { engine: e } = await env.start({ settings: { followSymlinks: true } });
     const added = await e.api.addPaths({ paths: [root] });
     expect(added.jobIds).toHaveLength(1);
     const snap = await e.api.getSnapshot();
@@ -81,16 +65,15 @@ describe('folder batches', () => {
     expect(snap.batches[0].problems[0].reason).toMatch(/loop/i);
     const [job] = await waitJobsDone(e, added.jobIds);
     expect(job.status).toBe('completed');
-    expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
+    expect(await env.server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
   });
 
   it('does not follow symlinks by default and says so on the batch', async () => {
-    const root = join(dir, 'links');
+    const root = join(env.dir, 'links');
     await mkdir(root, { recursive: true });
     await writeRandomFile(join(root, 'real.bin'), 1000, 5);
     await symlink(join(root, 'real.bin'), join(root, 'alias.bin'));
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint);
-    engine = e;
+    const { engine: e } = await env.start();
     const added = await e.api.addPaths({ paths: [root] });
     expect(added.jobIds).toHaveLength(1);
     const snap = await e.api.getSnapshot();
@@ -99,7 +82,7 @@ describe('folder batches', () => {
   });
 
   it('reports an unreadable folder on the batch without failing the batch', async () => {
-    const root = join(dir, 'locked');
+    const root = join(env.dir, 'locked');
     await mkdir(join(root, 'secret'), { recursive: true });
     await writeRandomFile(join(root, 'open.bin'), 2000, 6);
     await writeRandomFile(join(root, 'secret', 'hidden.bin'), 2000, 7);
@@ -107,13 +90,12 @@ describe('folder batches', () => {
       // Root reads any folder regardless of its mode; replacing the folder by a dangling symlink followed on purpose
       // is a real unreadable entry that works as root too.
       await removeDir(join(root, 'secret'));
-      await symlink(join(dir, 'does-not-exist'), join(root, 'secret'));
+      await symlink(join(env.dir, 'does-not-exist'), join(root, 'secret'));
     } else {
       const { chmod } = await import('node:fs/promises');
       await chmod(join(root, 'secret'), 0o000);
     }
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { followSymlinks: true } });
-    engine = e;
+    const { engine: e } = await env.start({ settings: { followSymlinks: true } });
     const added = await e.api.addPaths({ paths: [root] });
     expect(added.jobIds).toHaveLength(1);
     const snap = await e.api.getSnapshot();
@@ -128,16 +110,15 @@ describe('folder batches', () => {
   });
 
   it('rejects missing paths and empty folders with a reason; custom ignore patterns apply', async () => {
-    const empty = join(dir, 'empty');
+    const empty = join(env.dir, 'empty');
     await mkdir(empty);
-    const root = join(dir, 'logs');
+    const root = join(env.dir, 'logs');
     await mkdir(root);
     await writeFile(join(root, 'keep.txt'), 'x');
     await writeFile(join(root, 'skip.log'), 'y');
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { ignorePatterns: ['*.log'] } });
-    engine = e;
-    const added = await e.api.addPaths({ paths: [join(dir, 'nope.bin'), empty, root] });
-    expect(added.rejected.map((r) => r.path)).toEqual([join(dir, 'nope.bin'), empty]);
+    const { engine: e } = await env.start({ settings: { ignorePatterns: ['*.log'] } });
+    const added = await e.api.addPaths({ paths: [join(env.dir, 'nope.bin'), empty, root] });
+    expect(added.rejected.map((r) => r.path)).toEqual([join(env.dir, 'nope.bin'), empty]);
     expect(added.rejected[0].reason).toMatch(/no such file/i);
     expect(added.jobIds).toHaveLength(1);
     expect(queueOf(e).job(added.jobIds[0])!.name).toBe('keep.txt');

@@ -1,42 +1,30 @@
 /** Pause, resume, cancel, reorder, priorities, limits, visible retries and the bandwidth limit, on real servers. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Engine } from '../../main/engine/engine-types';
 import type { JobView, QueueDelta } from '../../shared/types';
-import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
+import { startTusNodeServer } from '../servers/tus-node';
 import { startFaultProxy, type FaultProxy } from '../servers/fault-proxy';
-import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { queueOf, startEngine, waitFor, waitJobsDone } from './helpers';
+import { sha256File, writeRandomFile } from '../helpers/files';
+import { queueOf, waitFor, waitJobsDone, useQueueEnv } from './helpers';
 
-let server: TusNodeServer;
 let proxy: FaultProxy | undefined;
-let dir: string;
-let engine: Engine | undefined;
-
-beforeEach(async () => {
-  server = await startTusNodeServer();
-  dir = await makeTempDir('tusk-queue-controls-');
-});
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-  await proxy?.close();
-  proxy = undefined;
-  await server.close();
-  await removeDir(dir);
+const env = useQueueEnv('tusk-queue-controls-', startTusNodeServer, {
+  afterEngine: async () => {
+    await proxy?.close();
+    proxy = undefined;
+  },
 });
 
 async function expectSameBytes(job: JobView): Promise<void> {
   expect(job.status, job.lastError?.message).toBe('completed');
-  expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
+  expect(await env.server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
 }
 
 describe('controls', () => {
   it('pauses a running upload (no more bytes), resumes it on the same server upload, and completes byte-identical', async () => {
-    const file = join(dir, 'big.bin');
+    const file = join(env.dir, 'big.bin');
     await writeRandomFile(file, 1_500_000, 11);
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { bandwidthLimit: 400_000 } });
-    engine = e;
+    const { engine: e } = await env.start({ settings: { bandwidthLimit: 400_000 } });
     const q = queueOf(e);
     const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
     await waitFor('some progress', () => (q.job(id)!.offset > 100_000 ? true : undefined));
@@ -53,24 +41,23 @@ describe('controls', () => {
     const [done] = await waitJobsDone(e, [id]);
     await expectSameBytes(done);
     expect(done.uploadUrl).toBe(url);
-    expect(await server.uploadIds()).toHaveLength(1);
+    expect(await env.server.uploadIds()).toHaveLength(1);
     const details = await e.api.getJobDetails(id);
     expect(details.attemptLog.map((l) => l.kind)).toContain('paused');
-    expect(details.endpoint).toBe(server.endpoint);
+    expect(details.endpoint).toBe(env.server.endpoint);
   });
 
   it('cancels a running upload and removes it on the server', async () => {
-    const file = join(dir, 'c.bin');
+    const file = join(env.dir, 'c.bin');
     await writeRandomFile(file, 1_000_000, 12);
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { bandwidthLimit: 200_000 } });
-    engine = e;
+    const { engine: e } = await env.start({ settings: { bandwidthLimit: 200_000 } });
     const q = queueOf(e);
     const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
     await waitFor('an upload URL', () => q.job(id)!.uploadUrl);
-    expect(await server.uploadIds()).toHaveLength(1);
+    expect(await env.server.uploadIds()).toHaveLength(1);
     await e.api.cancel({ kind: 'job', id });
     expect(q.job(id)!.status).toBe('cancelled');
-    expect(await server.uploadIds()).toHaveLength(0);
+    expect(await env.server.uploadIds()).toHaveLength(0);
     // A cancelled job can be retried: a new upload from the start.
     await e.api.setBandwidthLimit(0);
     await e.api.retry({ kind: 'job', id });
@@ -84,12 +71,11 @@ describe('controls', () => {
   it('runs jobs by priority, then order; reorder moves a job to the front', async () => {
     const files: string[] = [];
     for (let i = 0; i < 4; i++) {
-      files.push(join(dir, `f${i}.bin`));
+      files.push(join(env.dir, `f${i}.bin`));
       // Above SMALL_FILE_MAX: small files take a quarter slot each, so concurrency 1 would run four of them at once.
       await writeRandomFile(files[i], 100_000, 20 + i);
     }
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { concurrency: 1 }, engine: { autoStart: false } });
-    engine = e;
+    const { engine: e } = await env.start({ settings: { concurrency: 1 }, engine: { autoStart: false } });
     const added = await e.api.addPaths({ paths: files });
     const [a, b, c, d] = added.jobIds;
     const deltas: QueueDelta[] = [];
@@ -113,14 +99,13 @@ describe('controls', () => {
   it('keeps to the per-server limit even when the global limit is higher', async () => {
     const files: string[] = [];
     for (let i = 0; i < 5; i++) {
-      files.push(join(dir, `s${i}.bin`));
+      files.push(join(env.dir, `s${i}.bin`));
       await writeRandomFile(files[i], 100_000, 30 + i);
     }
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, {
+    const { engine: e } = await env.start({
       settings: { concurrency: 8, bandwidthLimit: 1_000_000 },
       profile: { maxConcurrent: 2 },
     });
-    engine = e;
     let maxActive = 0;
     const q = queueOf(e);
     const added = await e.api.addPaths({ paths: files });
@@ -136,14 +121,13 @@ describe('controls', () => {
   it('a server at its own limit does not hold back jobs for another server queued after its jobs', async () => {
     const files: string[] = [];
     for (let i = 0; i < 6; i++) {
-      files.push(join(dir, `p${i}.bin`));
+      files.push(join(env.dir, `p${i}.bin`));
       await writeRandomFile(files[i], 100_000, 60 + i);
     }
-    const { engine: e, profiles } = await startEngine(join(dir, 'state'), server.endpoint, {
+    const { engine: e, profiles } = await env.start({
       settings: { concurrency: 8, bandwidthLimit: 600_000 },
       profile: { maxConcurrent: 1 },
     });
-    engine = e;
     const other = await profiles.save({ ...(await profiles.get('p1'))!, id: 'p2', name: 'second' });
     const q = queueOf(e);
     // p1's four jobs come first in the run order; p1 runs one at a time.
@@ -165,12 +149,11 @@ describe('controls', () => {
   });
 
   it('shows retries (attempt n, error, countdown) for 503s, then completes', async () => {
-    proxy = await startFaultProxy({ target: server.origin });
+    proxy = await startFaultProxy({ target: env.server.origin });
     proxy.addFault({ kind: 'status', status: 503, body: 'busy', match: { method: 'PATCH', times: 3 } });
-    const file = join(dir, 'r.bin');
+    const file = join(env.dir, 'r.bin');
     await writeRandomFile(file, 300_000, 40);
-    const { engine: e } = await startEngine(join(dir, 'state'), proxy.endpointFor(server.endpoint));
-    engine = e;
+    const { engine: e } = await env.start({}, proxy.endpointFor(env.server.endpoint));
     const seen: JobView[] = [];
     e.onDelta((d) => {
       for (const j of d.jobs ?? []) if (j.status === 'retrying') seen.push(j);
@@ -193,12 +176,11 @@ describe('controls', () => {
   });
 
   it('fails a job that retrying cannot fix (413) with the reason, and a person can retry it', async () => {
-    await server.close();
-    server = await startTusNodeServer({ maxSize: 50_000 });
-    const file = join(dir, 'big.bin');
+    await env.server.close();
+    env.server = await startTusNodeServer({ maxSize: 50_000 });
+    const file = join(env.dir, 'big.bin');
     await writeRandomFile(file, 60_000, 50);
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint);
-    engine = e;
+    const { engine: e } = await env.start();
     const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
     const [job] = await waitJobsDone(e, [id]);
     expect(job.status).toBe('failed');
@@ -212,10 +194,9 @@ describe('controls', () => {
   });
 
   it('holds a 1 MiB/s bandwidth limit: 2 MiB take at least 1.5 s', async () => {
-    const file = join(dir, 'limited.bin');
+    const file = join(env.dir, 'limited.bin');
     await writeRandomFile(file, 2 * 1024 * 1024, 60);
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { bandwidthLimit: 1024 * 1024 } });
-    engine = e;
+    const { engine: e } = await env.start({ settings: { bandwidthLimit: 1024 * 1024 } });
     const t0 = performance.now();
     const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
     const [job] = await waitJobsDone(e, [id]);
@@ -225,10 +206,9 @@ describe('controls', () => {
   });
 
   it('suspend stops uploads without marking them paused; wake continues them', async () => {
-    const file = join(dir, 'sw.bin');
+    const file = join(env.dir, 'sw.bin');
     await writeRandomFile(file, 800_000, 70);
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint, { settings: { bandwidthLimit: 300_000 } });
-    engine = e;
+    const { engine: e } = await env.start({ settings: { bandwidthLimit: 300_000 } });
     const q = queueOf(e);
     const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
     await waitFor('progress', () => q.job(id)!.offset > 50_000);
@@ -239,17 +219,16 @@ describe('controls', () => {
     await e.wake();
     const [done] = await waitJobsDone(e, [id]);
     await expectSameBytes(done);
-    expect(await server.uploadIds()).toHaveLength(1);
+    expect(await env.server.uploadIds()).toHaveLength(1);
   });
 
   it('coalesces deltas: at most ~10 a second, many jobs per delta', async () => {
     const files: string[] = [];
     for (let i = 0; i < 30; i++) {
-      files.push(join(dir, `d${i}.bin`));
+      files.push(join(env.dir, `d${i}.bin`));
       await writeRandomFile(files[i], 5_000, 80 + i);
     }
-    const { engine: e } = await startEngine(join(dir, 'state'), server.endpoint);
-    engine = e;
+    const { engine: e } = await env.start();
     const times: number[] = [];
     let maxJobs = 0;
     e.onDelta((d) => {

@@ -3,14 +3,14 @@
  * restarted each time. At the end every file on the server matches its source and no file above SMALL_FILE_MAX was
  * uploaded twice (a small one may be, see docs/queue.md).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
-import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { startTusNodeServer } from '../servers/tus-node';
+import { sha256File, writeRandomFile } from '../helpers/files';
 import { SMALL_FILE_MAX } from '../../main/engine/tus/client';
-import { spawnFixture, type FixtureExit } from './helpers';
+import { spawnFixture, useQueueEnv, type FixtureExit } from './helpers';
 
 const KILLS = 20;
 /**
@@ -20,25 +20,15 @@ const KILLS = 20;
  */
 const SOAK_RATE = 3 * 1024 * 1024;
 const FILES = 50;
-let server: TusNodeServer;
-let dir: string;
-
-beforeAll(async () => {
-  server = await startTusNodeServer();
-  dir = await makeTempDir('tusk-queue-soak-');
-});
-afterAll(async () => {
-  await server.close();
-  await removeDir(dir);
-});
+const env = useQueueEnv('tusk-queue-soak-', startTusNodeServer, { scope: 'all' });
 
 function run(stateDir: string, folder: string): { child: ChildProcess; done: Promise<FixtureExit> } {
-  return spawnFixture('uploader.ts', [stateDir, folder, server.endpoint, String(SOAK_RATE)]);
+  return spawnFixture('uploader.ts', [stateDir, folder, env.server.endpoint, String(SOAK_RATE)]);
 }
 
 describe('crash soak', () => {
   it(`survives ${KILLS} SIGKILLs: every file byte-identical, none above 64 KiB uploaded twice`, { timeout: 150_000 }, async () => {
-    const folder = join(dir, 'soak');
+    const folder = join(env.dir, 'soak');
     await mkdir(join(folder, 'sub', 'deeper'), { recursive: true });
     const sources = new Map<string, string>();
     // Mixed sizes: many small, some around a chunk, a few of a few MiB (about 30 MiB in all). None empty: an empty
@@ -49,7 +39,7 @@ describe('crash soak', () => {
       const path = join(folder, sub, `file ${i}.bin`);
       sources.set(`soak/${relative(folder, path)}`, await writeRandomFile(path, size, 1000 + i));
     }
-    const stateDir = join(dir, 'state');
+    const stateDir = join(env.dir, 'state');
     let finished = false;
     let kills = 0;
     let runs = 0;
@@ -75,12 +65,12 @@ describe('crash soak', () => {
 
     // Every completed upload on the server, by relativePath.
     const completed = new Map<string, string[]>();
-    for (const name of await readdir(server.dir)) {
+    for (const name of await readdir(env.server.dir)) {
       if (!name.endsWith('.json')) continue;
-      const info = JSON.parse(await readFile(join(server.dir, name), 'utf8')) as { id: string; size?: number; metadata?: Record<string, string> };
+      const info = JSON.parse(await readFile(join(env.server.dir, name), 'utf8')) as { id: string; size?: number; metadata?: Record<string, string> };
       const rel = info.metadata?.relativePath;
       // @tus/file-store keeps the offset as the data file's length.
-      const offset = (await stat(join(server.dir, info.id))).size;
+      const offset = (await stat(join(env.server.dir, info.id))).size;
       if (!rel || info.size === undefined || offset !== info.size) continue;
       completed.set(rel, [...(completed.get(rel) ?? []), info.id]);
     }
@@ -93,7 +83,7 @@ describe('crash soak', () => {
       // Every copy must still be byte-identical; bigger files must be uploaded exactly once.
       if (size > SMALL_FILE_MAX) expect(ids, `${rel} was uploaded ${ids.length} times`).toHaveLength(1);
       else if (ids.length > 1) smallTwice++;
-      for (const id of ids) expect(await sha256File(join(server.dir, id)), rel).toBe(sources.get(rel));
+      for (const id of ids) expect(await sha256File(join(env.server.dir, id)), rel).toBe(sources.get(rel));
     }
     process.stdout.write(`crash soak: ${smallTwice} small file(s) sent more than once (kill between creation and saving the URL)\n`);
   });

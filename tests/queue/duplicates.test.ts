@@ -2,36 +2,22 @@
  * The same folder (or file) added again while its jobs are unfinished — e.g. `tusk upload <folder>` run again after a
  * crash — must not queue the files a second time: each file reaches the server exactly once.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../../main/engine/engine-types';
-import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
-import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { queueOf, startEngine, waitJobsDone } from './helpers';
+import { startTusNodeServer } from '../servers/tus-node';
+import { sha256File, writeRandomFile } from '../helpers/files';
+import { queueOf, startEngine, waitJobsDone, useQueueEnv } from './helpers';
 
-let server: TusNodeServer;
-let dir: string;
-let engine: Engine | undefined;
-
-beforeEach(async () => {
-  server = await startTusNodeServer();
-  dir = await makeTempDir('tusk-queue-dup-');
-});
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-  await server.close();
-  await removeDir(dir);
-});
+const env = useQueueEnv('tusk-queue-dup-', startTusNodeServer);
 
 async function serverUploads(): Promise<number> {
-  return (await readdir(server.dir)).filter((n) => n.endsWith('.json')).length;
+  return (await readdir(env.server.dir)).filter((n) => n.endsWith('.json')).length;
 }
 
 describe('duplicate jobs', () => {
   it('adding the same folder twice (across a restart) queues each file once; new files are still added', async () => {
-    const root = join(dir, 'docs');
+    const root = join(env.dir, 'docs');
     await mkdir(join(root, 'sub'), { recursive: true });
     const a = join(root, 'a.bin');
     const b = join(root, 'sub', 'b.bin');
@@ -39,18 +25,15 @@ describe('duplicate jobs', () => {
     await writeRandomFile(a, 300_000, 1);
     await writeRandomFile(b, 10_000, 2);
     await writeRandomFile(c, 5, 3);
-    const state = join(dir, 'state');
 
     // First run: queued, then the process ends before anything is uploaded.
-    let started = await startEngine(state, server.endpoint, { engine: { autoStart: false } });
-    engine = started.engine;
+    let { engine } = await env.start({ engine: { autoStart: false } });
     const first = await engine.api.addPaths({ paths: [root] });
     expect(first.jobIds).toHaveLength(3);
     await engine.close();
 
     // Second run: the jobs are restored; adding the folder again is rejected as a whole.
-    started = await startEngine(state, server.endpoint, { engine: { autoStart: false } });
-    engine = started.engine;
+    ({ engine } = await env.start({ engine: { autoStart: false } }));
     expect(queueOf(engine).jobIds()).toHaveLength(3);
     const again = await engine.api.addPaths({ paths: [root] });
     expect(again.jobIds).toEqual([]);
@@ -75,7 +58,7 @@ describe('duplicate jobs', () => {
     const jobs = await waitJobsDone(engine, queueOf(engine).jobIds());
     for (const j of jobs) {
       expect(j.status, `${j.path}: ${j.lastError?.message}`).toBe('completed');
-      expect(await server.sha256(j.uploadUrl!)).toBe(await sha256File(j.path));
+      expect(await env.server.sha256(j.uploadUrl!)).toBe(await sha256File(j.path));
     }
     expect(await serverUploads()).toBe(4);
 
@@ -86,11 +69,11 @@ describe('duplicate jobs', () => {
   });
 
   it('the same folder twice in one call is added once', async () => {
-    const root = join(dir, 'twice');
+    const root = join(env.dir, 'twice');
     await mkdir(root, { recursive: true });
     await writeRandomFile(join(root, 'x.bin'), 1000, 5);
-    const { engine: e } = await startEngine(join(dir, 'state2'), server.endpoint, { engine: { autoStart: false } });
-    engine = e;
+    const { engine: e } = await startEngine(join(env.dir, 'state2'), env.server.endpoint, { engine: { autoStart: false } });
+    env.engine = e;
     const res = await e.api.addPaths({ paths: [root, root] });
     expect(res.jobIds).toHaveLength(1);
     expect(res.rejected).toHaveLength(1);

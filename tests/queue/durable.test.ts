@@ -1,33 +1,20 @@
 /** Durable state across restarts: resume on the same upload, changed/missing sources, expired uploads, corrupt state. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendFile, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { openStore } from '../../main/engine/store/index';
 import { join } from 'node:path';
-import type { Engine, EngineNotification } from '../../main/engine/engine-types';
-import { startTusNodeServer, uploadIdOf, type TusNodeServer } from '../servers/tus-node';
-import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { queueOf, startEngine, waitFor, waitJobsDone } from './helpers';
+import type { EngineNotification } from '../../main/engine/engine-types';
+import { startTusNodeServer, uploadIdOf } from '../servers/tus-node';
+import { sha256File, writeRandomFile } from '../helpers/files';
+import { queueOf, startEngine, waitFor, waitJobsDone, useQueueEnv } from './helpers';
 
-let server: TusNodeServer;
-let dir: string;
-let engine: Engine | undefined;
-
-beforeEach(async () => {
-  server = await startTusNodeServer();
-  dir = await makeTempDir('tusk-queue-durable-');
-});
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-  await server.close();
-  await removeDir(dir);
-});
+const env = useQueueEnv('tusk-queue-durable-', startTusNodeServer);
 
 /** Starts an upload slowly, lets it send some bytes, and closes the engine (resumable). Returns the job id and URL. */
 async function partialUpload(file: string, size: number): Promise<{ id: string; url: string; state: string }> {
   await writeRandomFile(file, size, 99);
-  const state = join(dir, 'state');
-  const { engine: e } = await startEngine(state, server.endpoint, { settings: { bandwidthLimit: 400_000 } });
+  const state = join(env.dir, 'state');
+  const { engine: e } = await startEngine(state, env.server.endpoint, { settings: { bandwidthLimit: 400_000 } });
   const q = queueOf(e);
   const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
   await waitFor('progress', () => (q.job(id)!.offset > 200_000 ? true : undefined));
@@ -38,42 +25,39 @@ async function partialUpload(file: string, size: number): Promise<{ id: string; 
 
 describe('durable state', () => {
   it('continues after a restart on the same server upload', async () => {
-    const file = join(dir, 'a.bin');
-    const { id, url, state } = await partialUpload(file, 1_200_000);
-    const { engine: e } = await startEngine(state, server.endpoint);
-    engine = e;
+    const file = join(env.dir, 'a.bin');
+    const { id, url } = await partialUpload(file, 1_200_000);
+    const { engine: e } = await env.start();
     const [job] = await waitJobsDone(e, [id]);
     expect(job.status).toBe('completed');
     expect(job.uploadUrl).toBe(url);
-    expect(await server.sha256(url)).toBe(await sha256File(file));
-    expect(await server.uploadIds()).toHaveLength(1);
+    expect(await env.server.sha256(url)).toBe(await sha256File(file));
+    expect(await env.server.uploadIds()).toHaveLength(1);
     const log = (await e.api.getJobDetails(id)).attemptLog.map((l) => l.kind);
     expect(log).toContain('resumed');
   });
 
   it('restarts as a new upload when the source changed between runs, and says so', async () => {
-    const file = join(dir, 'b.bin');
-    const { id, url, state } = await partialUpload(file, 1_000_000);
+    const file = join(env.dir, 'b.bin');
+    const { id, url } = await partialUpload(file, 1_000_000);
     await appendFile(file, Buffer.alloc(1000, 7));
-    const { engine: e } = await startEngine(state, server.endpoint);
-    engine = e;
+    const { engine: e } = await env.start();
     const [job] = await waitJobsDone(e, [id]);
     expect(job.status).toBe('completed');
     expect(job.sourceChanged).toBe(true);
     expect(job.notice).toMatch(/changed/);
     expect(job.size).toBe(1_001_000);
     expect(job.uploadUrl).not.toBe(url);
-    expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(file));
+    expect(await env.server.sha256(job.uploadUrl!)).toBe(await sha256File(file));
     // The old partial upload was removed on the server (termination supported).
-    expect(await server.uploadIds()).toEqual([uploadIdOf(job.uploadUrl!)]);
+    expect(await env.server.uploadIds()).toEqual([uploadIdOf(job.uploadUrl!)]);
   });
 
   it('fails a job whose source is missing after a restart, with the reason', async () => {
-    const file = join(dir, 'c.bin');
-    const { id, state } = await partialUpload(file, 1_000_000);
+    const file = join(env.dir, 'c.bin');
+    const { id } = await partialUpload(file, 1_000_000);
     await unlink(file);
-    const { engine: e } = await startEngine(state, server.endpoint);
-    engine = e;
+    const { engine: e } = await env.start();
     const notes: EngineNotification[] = [];
     e.onNotification((n) => notes.push(n));
     const [job] = await waitJobsDone(e, [id]);
@@ -84,29 +68,27 @@ describe('durable state', () => {
   });
 
   it('starts again when the server forgot the upload (expired)', async () => {
-    const file = join(dir, 'd.bin');
-    const { id, url, state } = await partialUpload(file, 1_000_000);
+    const file = join(env.dir, 'd.bin');
+    const { id, url } = await partialUpload(file, 1_000_000);
     const upId = uploadIdOf(url);
-    await rm(join(server.dir, upId), { force: true });
-    await rm(join(server.dir, `${upId}.json`), { force: true });
-    const { engine: e } = await startEngine(state, server.endpoint);
-    engine = e;
+    await rm(join(env.server.dir, upId), { force: true });
+    await rm(join(env.server.dir, `${upId}.json`), { force: true });
+    const { engine: e } = await env.start();
     const [job] = await waitJobsDone(e, [id]);
     expect(job.status).toBe('completed');
     expect(job.uploadUrl).not.toBe(url);
     expect(job.notice).toMatch(/again from the start/);
-    expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(file));
+    expect(await env.server.sha256(job.uploadUrl!)).toBe(await sha256File(file));
   });
 
   it('surfaces corrupt state instead of hiding it', async () => {
-    const file = join(dir, 'e.bin');
+    const file = join(env.dir, 'e.bin');
     const { id, state } = await partialUpload(file, 600_000);
     const names = await readdir(state);
     const journal = names.find((n) => n.startsWith('journal'));
     expect(journal, `state dir holds ${names.join(', ')}`).toBeTruthy();
     await appendFile(join(state, journal!), '{"this is": not json\n');
-    const { engine: e } = await startEngine(state, server.endpoint);
-    engine = e;
+    const { engine: e } = await env.start();
     const notes: EngineNotification[] = [];
     e.onNotification((n) => notes.push(n));
     const q = queueOf(e);
@@ -119,17 +101,17 @@ describe('durable state', () => {
   });
 
   it('compacts while uploading with the live job records (no store copies) and restores everything after a restart', async () => {
-    const folder = join(dir, 'many');
+    const folder = join(env.dir, 'many');
     await mkdir(folder);
     const files: string[] = [];
     for (let i = 0; i < 30; i++) {
       files.push(join(folder, `f${i}.bin`));
       await writeRandomFile(files[i], i % 5 === 0 ? 200_000 + i : 1_000 + i * 100, i + 1);
     }
-    const state = join(dir, 'state');
+    const state = join(env.dir, 'state');
     // A tiny threshold: the journal is compacted many times while jobs are added, run and completed.
     const store = await openStore(state, { compactAfterBytes: 4 * 1024, flushIntervalMs: 5 });
-    const { engine: e } = await startEngine(state, server.endpoint, { engine: { store } });
+    const { engine: e } = await startEngine(state, env.server.endpoint, { engine: { store } });
     const { jobIds } = await e.api.addPaths({ paths: [folder] });
     expect(jobIds).toHaveLength(30);
     const jobs = await waitJobsDone(e, jobIds);
@@ -137,16 +119,15 @@ describe('durable state', () => {
     await e.close();
     expect(store.snapshotBytes).toBeGreaterThan(10_000); // compactions ran: the snapshot holds the 30 jobs
 
-    const { engine: again } = await startEngine(state, server.endpoint);
-    engine = again;
+    const { engine: again } = await env.start();
     const q = queueOf(again);
     expect(q.recoveryMessages).toEqual([]);
     expect(q.historyEntries().map((h) => h.jobId).sort()).toEqual([...jobIds].sort());
     for (const [i, id] of jobIds.entries()) {
       const job = q.job(id)!;
       expect(job).toMatchObject({ status: 'completed', uploadUrl: jobs[i].uploadUrl, size: jobs[i].size });
-      expect(await server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
+      expect(await env.server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
     }
-    expect(await server.uploadIds()).toHaveLength(30);
+    expect(await env.server.uploadIds()).toHaveLength(30);
   });
 });

@@ -1,5 +1,8 @@
 /** Shared setup of the queue tests: an engine on a temp state dir with the real store and the real TusClient. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { makeTempDir, removeDir } from '../helpers/files';
 import type { Engine } from '../../main/engine/engine-types';
 import { createEngine, type CreateEngineOptions } from '../../main/engine/index';
 import { internalsOf } from '../../main/engine/engine-internals';
@@ -24,6 +27,72 @@ export async function startEngine(
     ...opts.engine,
   });
   return { engine, profile, profiles };
+}
+
+/** A test server as the queue tests use it. */
+export interface QueueTestServer {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/** What `useQueueEnv` sets up: a server and a temp dir, and the engine the test last started (closed after it). */
+export interface QueueEnv<S extends QueueTestServer> {
+  /** The running server; a test may replace it (the replacement is closed after the test). */
+  server: S;
+  readonly dir: string;
+  /** The engine closed after the test; `start` sets it, a test starting engines otherwise may too. */
+  engine: Engine | undefined;
+  /** `startEngine` on `<dir>/state` and `endpoint` (the server's by default); the engine is closed after the test. */
+  start(opts?: Parameters<typeof startEngine>[2], endpoint?: string): ReturnType<typeof startEngine>;
+}
+
+/**
+ * Registers the setup shared by the queue tests: a fresh server (`startServer`) and temp dir (named `<dirPrefix>…`)
+ * before each test (or once, `scope: 'all'`), and after it the engine closed, then `afterEngine` (e.g. a proxy
+ * closed), the server closed and the dir removed.
+ */
+export function useQueueEnv<S extends QueueTestServer>(
+  dirPrefix: string,
+  startServer: () => Promise<S>,
+  opts: { scope?: 'each' | 'all'; afterEngine?: () => Promise<void> } = {},
+): QueueEnv<S> {
+  let server: S | undefined;
+  let dir: string | undefined;
+  const env: QueueEnv<S> = {
+    get server() {
+      if (!server) throw new Error('The test server is not running (used outside a test?).');
+      return server;
+    },
+    set server(replacement: S) {
+      server = replacement;
+    },
+    get dir() {
+      if (!dir) throw new Error('The temp dir does not exist (used outside a test?).');
+      return dir;
+    },
+    engine: undefined,
+    async start(startOpts = {}, endpoint) {
+      const started = await startEngine(join(env.dir, 'state'), endpoint ?? env.server.endpoint, startOpts);
+      env.engine = started.engine;
+      return started;
+    },
+  };
+  const before = opts.scope === 'all' ? beforeAll : beforeEach;
+  const after = opts.scope === 'all' ? afterAll : afterEach;
+  before(async () => {
+    server = await startServer();
+    dir = await makeTempDir(dirPrefix);
+  });
+  after(async () => {
+    await env.engine?.close();
+    env.engine = undefined;
+    await opts.afterEngine?.();
+    await server?.close();
+    server = undefined;
+    if (dir) await removeDir(dir);
+    dir = undefined;
+  });
+  return env;
 }
 
 /** The queue of an engine. */
