@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TusClient, type TusClientOptions, type TusError, type UploadEvent } from '../../main/engine/tus';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
-import { startFaultProxy, type FaultProxy } from '../servers/fault-proxy';
+import { startFaultProxy, type Fault, type FaultProxy } from '../servers/fault-proxy';
 import { makeTempDir, removeDir, writeRandomFile } from '../helpers/files';
 
 let dir: string;
@@ -45,16 +45,21 @@ afterAll(async () => {
 
 const endpoint = (): string => proxy.endpointFor(tusNode.endpoint);
 
+/** Uploads a fresh `size`-byte file through the proxy with only `faults` armed; resolves with the file, result and events. */
+async function uploadThrough(size: number, faults: Fault[], opts: Partial<TusClientOptions> = {}) {
+  proxy.clearFaults();
+  const f = await file(size);
+  for (const fault of faults) proxy.addFault(fault);
+  const events: UploadEvent[] = [];
+  const r = await client(endpoint(), opts).uploadFile({ path: f.path, onEvent: (e) => events.push(e) });
+  return { f, r, events };
+}
+
 describe('faults between client and server', () => {
   it('409 → HEAD for the offset, seek, continue', async () => {
-    proxy.clearFaults();
-    const f = await file(400_000);
-    proxy.addFault({ kind: 'offset-drift', match: { method: 'PATCH', nth: 2 } });
-    const events: UploadEvent[] = [];
     const methods: string[] = [];
-    const r = await client(endpoint(), { onBeforeRequest: (q) => void methods.push(q.method) }).uploadFile({
-      path: f.path,
-      onEvent: (e) => events.push(e),
+    const { f, r, events } = await uploadThrough(400_000, [{ kind: 'offset-drift', match: { method: 'PATCH', nth: 2 } }], {
+      onBeforeRequest: (q) => void methods.push(q.method),
     });
     expect(proxy.stats.faultsInjected).toBeGreaterThanOrEqual(1);
     // the 409 is followed by a HEAD, then the PATCH again
@@ -66,12 +71,10 @@ describe('faults between client and server', () => {
   });
 
   it('423 and 5xx are retried with backoff', async () => {
-    proxy.clearFaults();
-    const f = await file(300_000);
-    proxy.addFault({ kind: 'status', status: 423, match: { method: 'PATCH', nth: 1 } });
-    proxy.addFault({ kind: 'status', status: 503, body: 'maintenance', match: { method: 'PATCH', nth: 1 } });
-    const events: UploadEvent[] = [];
-    const r = await client(endpoint()).uploadFile({ path: f.path, onEvent: (e) => events.push(e) });
+    const { f, r, events } = await uploadThrough(300_000, [
+      { kind: 'status', status: 423, match: { method: 'PATCH', nth: 1 } },
+      { kind: 'status', status: 503, body: 'maintenance', match: { method: 'PATCH', nth: 1 } },
+    ]);
     const retries = events.filter((e): e is Extract<UploadEvent, { type: 'retry' }> => e.type === 'retry');
     expect(retries.map((e) => e.error.code)).toEqual(['locked', 'server']);
     expect(r.stats.retries).toBe(2);
@@ -79,22 +82,17 @@ describe('faults between client and server', () => {
   });
 
   it('a connection reset mid-body is retried from the server offset', async () => {
-    proxy.clearFaults();
-    const f = await file(1_000_000);
-    proxy.addFault({ kind: 'reset', afterBytes: 150_000, match: { method: 'PATCH', nth: 1 } });
-    const events: UploadEvent[] = [];
-    const r = await client(endpoint(), { chunkSize: 600_000 }).uploadFile({ path: f.path, onEvent: (e) => events.push(e) });
+    const { f, r, events } = await uploadThrough(1_000_000, [{ kind: 'reset', afterBytes: 150_000, match: { method: 'PATCH', nth: 1 } }], {
+      chunkSize: 600_000,
+    });
     expect(events.filter((e) => e.type === 'retry')).toHaveLength(1);
     expect(await tusNode.sha256(r.url)).toBe(f.sha);
   });
 
   it('a stalled PATCH is aborted after stallTimeout and retried', async () => {
-    proxy.clearFaults();
-    const f = await file(200_000);
-    proxy.addFault({ kind: 'stall', ms: 5000, match: { method: 'PATCH', nth: 1 } });
-    const events: UploadEvent[] = [];
+    // t0 now also covers writing the 200 kB source: a few ms against the 4 s bound.
     const t0 = Date.now();
-    const r = await client(endpoint(), { stallTimeout: 300 }).uploadFile({ path: f.path, onEvent: (e) => events.push(e) });
+    const { f, r, events } = await uploadThrough(200_000, [{ kind: 'stall', ms: 5000, match: { method: 'PATCH', nth: 1 } }], { stallTimeout: 300 });
     expect(Date.now() - t0).toBeLessThan(4000);
     const retry = events.find((e): e is Extract<UploadEvent, { type: 'retry' }> => e.type === 'retry');
     expect(retry?.error.code).toBe('timeout');

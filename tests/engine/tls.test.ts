@@ -107,6 +107,13 @@ async function stored(url: string): Promise<string> {
   return sha256File(join(store, uploadIdOf(url)));
 }
 
+/** `tusk upload <path> --endpoint <endpoint> <flags> --json`: exits 0 and the server holds exactly the source. */
+async function expectUploaded(path: string, sum: string, flags: string[]): Promise<void> {
+  const r = await runCli(bundle, ['upload', path, '--endpoint', endpoint, ...flags, '--json'], env);
+  expect(r.code, r.stderr).toBe(0);
+  expect(await stored(jsonLines(r.stdout)[0].url as string)).toBe(sum);
+}
+
 let seed = 100;
 async function source(size = 200_000): Promise<{ path: string; sum: string }> {
   const path = join(tmp, `src-${++seed}.bin`);
@@ -183,48 +190,11 @@ describe('CLI over HTTPS', () => {
 
   it('--insecure uploads (direct and queued)', async () => {
     const { path, sum } = await source();
-    const direct = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--insecure', '--json'], env);
-    expect(direct.code, direct.stderr).toBe(0);
-    expect(await stored(jsonLines(direct.stdout)[0].url as string)).toBe(sum);
-    const queued = await runCli(
-      bundle,
-      [
-        'upload',
-        path,
-        '--endpoint',
-        endpoint,
-        '--insecure',
-        '--concurrency',
-        '1',
-        '--state-dir',
-        join(tmp, 'q1'),
-        '--json',
-      ],
-      env,
-    );
-    expect(queued.code, queued.stderr).toBe(0);
-    expect(await stored(jsonLines(queued.stdout)[0].url as string)).toBe(sum);
+    await expectUploaded(path, sum, ['--insecure']);
+    await expectUploaded(path, sum, ['--insecure', '--concurrency', '1', '--state-dir', join(tmp, 'q1')]);
 
     // Other TLS settings in the same state dir get their own profile; the --insecure one keeps its setting.
-    const withCa = await runCli(
-      bundle,
-      [
-        'upload',
-        path,
-        '--endpoint',
-        endpoint,
-        '--ca',
-        caFile,
-        '--concurrency',
-        '1',
-        '--state-dir',
-        join(tmp, 'q1'),
-        '--json',
-      ],
-      env,
-    );
-    expect(withCa.code, withCa.stderr).toBe(0);
-    expect(await stored(jsonLines(withCa.stdout)[0].url as string)).toBe(sum);
+    await expectUploaded(path, sum, ['--ca', caFile, '--concurrency', '1', '--state-dir', join(tmp, 'q1')]);
     const profiles = JSON.parse(await readFile(join(tmp, 'q1', 'profiles.json'), 'utf8')) as {
       profiles: Array<{ endpoint: string; caPath?: string; verifyTls: boolean }>;
     };
@@ -239,18 +209,10 @@ describe('CLI over HTTPS', () => {
 
   it('--ca uploads with verification on (direct and queued; the state dir remembers the CA)', async () => {
     const { path, sum } = await source();
-    const direct = await runCli(bundle, ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--json'], env);
-    expect(direct.code, direct.stderr).toBe(0);
-    expect(await stored(jsonLines(direct.stdout)[0].url as string)).toBe(sum);
+    await expectUploaded(path, sum, ['--ca', caFile]);
 
     const dir = join(tmp, 'q2');
-    const queued = await runCli(
-      bundle,
-      ['upload', path, '--endpoint', endpoint, '--ca', caFile, '--limit-rate', '50MiB', '--state-dir', dir, '--json'],
-      env,
-    );
-    expect(queued.code, queued.stderr).toBe(0);
-    expect(await stored(jsonLines(queued.stdout)[0].url as string)).toBe(sum);
+    await expectUploaded(path, sum, ['--ca', caFile, '--limit-rate', '50MiB', '--state-dir', dir]);
     const profiles = JSON.parse(await readFile(join(dir, 'profiles.json'), 'utf8')) as {
       profiles: Array<{ endpoint: string; caPath?: string; verifyTls: boolean }>;
     };
