@@ -9,7 +9,7 @@ import { useQueue } from '../state/queue';
 import { canMove, listPosition, moveTarget, priorityLevel, PRIORITY_LEVELS, type Move } from '../state/reorder';
 import { Icon } from './Icon';
 import { JobActions } from './JobActions';
-import { StatusChip } from './StatusChip';
+import { JobStatusChip } from './JobStatusChip';
 
 function Field({ label, value, mono = false }: { label: string; value: ReactNode; mono?: boolean }) {
   return (
@@ -65,13 +65,7 @@ export function DetailsPanel({ jobId }: { jobId: string }) {
         </button>
       </header>
       <div className="details-status">
-        <StatusChip
-          status={job.status}
-          attempt={job.attempt}
-          nextAttemptAt={job.nextAttemptAt}
-          sourceChanged={job.sourceChanged}
-          errorMessage={job.lastError?.message}
-        />
+        <JobStatusChip job={job} />
         <JobActions job={job} name={job.name} />
       </div>
       <OrderControls jobId={jobId} />

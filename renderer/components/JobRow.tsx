@@ -7,7 +7,7 @@ import { canMove, priorityLevel } from '../state/reorder';
 import { JobActions, openRowMenu } from './JobActions';
 import { PriorityMarker } from './PriorityMarker';
 import { ProgressBar } from './ProgressBar';
-import { StatusChip } from './StatusChip';
+import { JobStatusChip } from './JobStatusChip';
 
 /** The drag data type of a row being moved (files dragged in from outside carry `Files` instead). */
 export const JOB_DRAG_TYPE = 'application/x-tusk-job';
@@ -75,13 +75,7 @@ export const JobRow = memo(function JobRow({ id, nested, index }: { id: string; 
         </div>
       </div>
       <div className="row-status">
-        <StatusChip
-          status={job.status}
-          attempt={job.attempt}
-          nextAttemptAt={job.nextAttemptAt}
-          sourceChanged={job.sourceChanged}
-          errorMessage={job.lastError ? job.lastError.message : undefined}
-        />
+        <JobStatusChip job={job} />
       </div>
       <JobActions job={job} name={job.name} menu />
     </div>

@@ -68,38 +68,34 @@ export function ProfileEditor({ profile, onDone }: { profile?: ServerProfile; on
     };
   };
 
-  const save = async (): Promise<void> => {
+  /** Validates the draft, then runs `work` on it with `setFlag` raised; a failure joins the problems shown. */
+  const withValidDraft = async (setFlag: (on: boolean) => void, work: (input: ProfileInput) => Promise<void>): Promise<void> => {
     const input = clean();
     const found = validateProfile(input);
     setProblems(found);
     if (found.length > 0) return;
-    setBusy(true);
+    setFlag(true);
     try {
+      await work(input);
+    } catch (err) {
+      setProblems([errorMessage(err)]);
+    } finally {
+      setFlag(false);
+    }
+  };
+
+  const save = (): Promise<void> =>
+    withValidDraft(setBusy, async (input) => {
       const saved = await api().saveProfile(input);
       await refreshProfiles();
       toast('info', `Saved ${saved.name}`);
       onDone(saved);
-    } catch (err) {
-      setProblems([errorMessage(err)]);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
-  const test = async (): Promise<void> => {
-    const input = clean();
-    const found = validateProfile(input);
-    setProblems(found);
-    if (found.length > 0) return;
-    setTesting(true);
-    try {
+  const test = (): Promise<void> =>
+    withValidDraft(setTesting, async (input) => {
       setCaps(await api().testConnection({ profile: input }));
-    } catch (err) {
-      setProblems([errorMessage(err)]);
-    } finally {
-      setTesting(false);
-    }
-  };
+    });
 
   return (
     <form
