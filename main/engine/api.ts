@@ -5,7 +5,7 @@
  */
 import { resolve, sep } from 'node:path';
 import { validateCall, type EngineApi, type ProfileInput } from '../../shared/ipc';
-import type { ChecksumAlgorithm, ErrorInfo, ServerCapabilities, ServerProfile } from '../../shared/types';
+import type { ChecksumAlgorithm, ErrorInfo, ServerCapabilities, ServerProfile, Target } from '../../shared/types';
 import type { Engine } from './engine-types';
 import { internalsOf, type EngineInternals } from './engine-internals';
 import { filterHistory, historyToCsv, historyToJson } from './queue/history';
@@ -84,6 +84,13 @@ export function createApi(engine: Engine): EngineApi {
   const toProfile = (input: ProfileInput, existing?: ServerProfile): ServerProfile =>
     makeProfile({ ...(existing ?? {}), ...input, id: input.id ?? existing?.id });
 
+  // The five per-target controls differ only in the queue method they reach.
+  const onTarget =
+    (name: 'pause' | 'resume' | 'cancel' | 'retry' | 'remove') =>
+    async (target: Target): Promise<void> => {
+      const [t] = validateCall(name, [target]);
+      await parts().queue[name](t);
+    };
   const api: EngineApi = {
     async getSnapshot() {
       validateCall('getSnapshot', []);
@@ -109,26 +116,11 @@ export function createApi(engine: Engine): EngineApi {
         { profile, ignorePatterns: settings.ignorePatterns, followSymlinks: settings.followSymlinks },
       );
     },
-    async pause(target) {
-      const [t] = validateCall('pause', [target]);
-      await parts().queue.pause(t);
-    },
-    async resume(target) {
-      const [t] = validateCall('resume', [target]);
-      await parts().queue.resume(t);
-    },
-    async cancel(target) {
-      const [t] = validateCall('cancel', [target]);
-      await parts().queue.cancel(t);
-    },
-    async retry(target) {
-      const [t] = validateCall('retry', [target]);
-      await parts().queue.retry(t);
-    },
-    async remove(target) {
-      const [t] = validateCall('remove', [target]);
-      await parts().queue.remove(t);
-    },
+    pause: onTarget('pause'),
+    resume: onTarget('resume'),
+    cancel: onTarget('cancel'),
+    retry: onTarget('retry'),
+    remove: onTarget('remove'),
     async reorder(request) {
       const [r] = validateCall('reorder', [request]);
       await parts().queue.reorder(r.jobId, r.toIndex);
