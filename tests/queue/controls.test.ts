@@ -20,13 +20,19 @@ async function expectSameBytes(job: JobView): Promise<void> {
   expect(await env.server.sha256(job.uploadUrl!)).toBe(await sha256File(job.path));
 }
 
+/** Writes `name` (`size` random bytes from `seed`), starts an engine held to `bandwidthLimit` and queues the file. */
+async function queueOneFile(name: string, size: number, seed: number, bandwidthLimit: number) {
+  const file = join(env.dir, name);
+  await writeRandomFile(file, size, seed);
+  const { engine: e } = await env.start({ settings: { bandwidthLimit } });
+  const q = queueOf(e);
+  const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+  return { file, e, q, id };
+}
+
 describe('controls', () => {
   it('pauses a running upload (no more bytes), resumes it on the same server upload, and completes byte-identical', async () => {
-    const file = join(env.dir, 'big.bin');
-    await writeRandomFile(file, 1_500_000, 11);
-    const { engine: e } = await env.start({ settings: { bandwidthLimit: 400_000 } });
-    const q = queueOf(e);
-    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    const { e, q, id } = await queueOneFile('big.bin', 1_500_000, 11, 400_000);
     await waitFor('some progress', () => (q.job(id)!.offset > 100_000 ? true : undefined));
     await e.api.pause({ kind: 'job', id });
     const paused = q.job(id)!;
@@ -48,11 +54,7 @@ describe('controls', () => {
   });
 
   it('cancels a running upload and removes it on the server', async () => {
-    const file = join(env.dir, 'c.bin');
-    await writeRandomFile(file, 1_000_000, 12);
-    const { engine: e } = await env.start({ settings: { bandwidthLimit: 200_000 } });
-    const q = queueOf(e);
-    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    const { e, q, id } = await queueOneFile('c.bin', 1_000_000, 12, 200_000);
     await waitFor('an upload URL', () => q.job(id)!.uploadUrl);
     expect(await env.server.uploadIds()).toHaveLength(1);
     await e.api.cancel({ kind: 'job', id });
@@ -206,11 +208,7 @@ describe('controls', () => {
   });
 
   it('suspend stops uploads without marking them paused; wake continues them', async () => {
-    const file = join(env.dir, 'sw.bin');
-    await writeRandomFile(file, 800_000, 70);
-    const { engine: e } = await env.start({ settings: { bandwidthLimit: 300_000 } });
-    const q = queueOf(e);
-    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    const { e, q, id } = await queueOneFile('sw.bin', 800_000, 70, 300_000);
     await waitFor('progress', () => q.job(id)!.offset > 50_000);
     await e.suspend('test');
     expect(q.job(id)!.status).toBe('queued');
