@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'e2e/artifacts/**', 'bin/**'] },
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'e2e/artifacts/**', 'bin/**', 'bench/out/**', 'test-results/**', 'playwright-report/**', 'reports/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
