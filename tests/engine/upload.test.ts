@@ -7,8 +7,8 @@ import { TusClient, MemoryUrlStorage, type UploadEvent, type RateLimiter, type T
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { CHECKSUM_MAX_BODY } from '../../main/engine/tus/uploader';
-import { SLICE_SIZE } from '../../main/engine/tus/sources';
+import { BUFFERED_BODY_MAX, bodyPieceSize } from '../../main/engine/tus/uploader';
+import { READ_BLOCK, SLICE_SIZE } from '../../main/engine/tus/sources';
 
 let dir: string;
 let tusNode: TusNodeServer;
@@ -82,6 +82,44 @@ describe('@tus/server', () => {
     expect(progress.length).toBeLessThan(40);
     expect(await tusNode.sha256(r.url)).toBe(f.sha);
     expect(r.stats.bytesUploaded).toBe(1_000_000);
+  });
+
+  it('without a checksum, chunks up to BUFFERED_BODY_MAX are read whole and ahead: byte-exact for uneven chunks, progress in pieces', async () => {
+    const size = 3 * (3 * 1024 * 1024 + 7) + 1234;
+    const f = await file('buffered.bin', size, 41);
+    const chunks: number[] = [];
+    const progress: number[] = [];
+    const r = await client(tusNode.endpoint, { chunkSize: 3 * 1024 * 1024 + 7 }).uploadFile({
+      path: f.path,
+      onChunkComplete: (o) => chunks.push(o),
+      onProgress: (b) => progress.push(b),
+    });
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+    expect(chunks).toEqual([1, 2, 3].map((k) => k * (3 * 1024 * 1024 + 7)).concat(size));
+    // The first body goes out in READ_BLOCK pieces (no speed known yet): progress moves inside the request.
+    const firstChunkProgress = progress.filter((b) => b <= chunks[0]!);
+    expect(firstChunkProgress.length).toBeGreaterThanOrEqual(Math.floor(chunks[0]! / READ_BLOCK));
+    expect(progress.every((b, i) => i === 0 || b >= progress[i - 1]!)).toBe(true);
+    expect(progress.at(-1)).toBe(size);
+  });
+
+  it('without a checksum, a body larger than BUFFERED_BODY_MAX is streamed in one request (whole-file chunk)', async () => {
+    const size = 2 * BUFFERED_BODY_MAX + 12_345;
+    const f = await file('streamed.bin', size, 42);
+    const bodies: number[] = [];
+    const c = client(tusNode.endpoint, { onBeforeRequest: (q) => void bodies.push(Number(q.headers['Content-Length'] ?? 0)) });
+    const r = await c.uploadFile({ path: f.path, chunkSize: Infinity });
+    expect(bodies.filter((n) => n > 0)).toEqual([size]);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('bodyPieceSize: 512 KiB before any speed is known, then ≈1/8 s of it in 64 KiB units within [64 KiB, 4 MiB]', () => {
+    expect(bodyPieceSize(0)).toBe(READ_BLOCK);
+    expect(bodyPieceSize(100 * 1024)).toBe(64 * 1024);
+    expect(bodyPieceSize(8 * 1024 * 1024)).toBe(1024 * 1024);
+    expect(bodyPieceSize(10 * 1024 * 1024)).toBe(1280 * 1024);
+    expect(bodyPieceSize(2 * 1024 ** 3)).toBe(4 * 1024 * 1024);
+    for (const rate of [1e5, 3.3e6, 7.77e7, 5e8]) expect(bodyPieceSize(rate) % (64 * 1024)).toBe(0);
   });
 
   it('sends one PATCH for the whole file by default and filename/filetype metadata', async () => {
@@ -258,8 +296,8 @@ describe('conformance server', () => {
     expect(patches.every((q) => q.headers['upload-checksum']?.startsWith(`${alg} `))).toBe(true);
   });
 
-  it('with a checksum, a whole-file chunk is split into requests of at most CHECKSUM_MAX_BODY (memory stays flat), each hashed right while the one before is sent', async () => {
-    const size = 2 * CHECKSUM_MAX_BODY + 12_345;
+  it('with a checksum, a whole-file chunk is split into requests of at most BUFFERED_BODY_MAX (memory stays flat), each hashed right while the one before is sent', async () => {
+    const size = 2 * BUFFERED_BODY_MAX + 12_345;
     const f = await file('ck-big.bin', size, 14);
     const before = conf.requests.length;
     const r = await client(conf.endpoint, { chunkSize: Infinity }).uploadFile({ path: f.path, checksum: 'sha256' });
@@ -271,7 +309,7 @@ describe('conformance server', () => {
       .map((q) => Number(q.headers['content-length'] ?? 0))
       .filter((n) => n > 0);
     expect(bodies.reduce((a, b) => a + b, 0)).toBe(size);
-    expect(Math.max(...bodies)).toBeLessThanOrEqual(CHECKSUM_MAX_BODY);
+    expect(Math.max(...bodies)).toBeLessThanOrEqual(BUFFERED_BODY_MAX);
     expect(bodies.length).toBe(3);
   });
 
