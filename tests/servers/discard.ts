@@ -28,6 +28,8 @@ export interface DiscardServer {
   port: number;
   /** Body bytes received by PATCH (and creation-with-upload) so far, checksum-rejected ones included. */
   bytesReceived(): number;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connections(): number;
   /** Offset and length of an upload, by id or URL. */
   upload(idOrUrl: string): { offset: number; length: number | undefined } | undefined;
   close(): Promise<void>;
@@ -157,6 +159,8 @@ export async function startDiscardServer(opts: DiscardServerOptions = {}): Promi
       res.writeHead(204, { ...BASE_HEADERS, 'Upload-Offset': String(state.offset) }).end();
     });
   });
+  let connections = 0;
+  server.on('connection', () => void connections++);
   const listener = await listenOnLoopback(server);
   origin = listener.origin;
   return {
@@ -164,6 +168,7 @@ export async function startDiscardServer(opts: DiscardServerOptions = {}): Promi
     origin,
     port: listener.port,
     bytesReceived: () => received,
+    connections: () => connections,
     upload(idOrUrl) {
       const id = idOrUrl.replace(/\/+$/, '').split('/').pop() ?? '';
       const s = uploads.get(id);

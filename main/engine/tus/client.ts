@@ -4,7 +4,8 @@ import { TusError, abortedError, errorFromStatus, isTusError } from './errors';
 import { checksumHeader, chooseChecksum } from './checksum';
 import { fileTypeFor } from './filetype';
 import { DefaultFingerprinter } from './fingerprint';
-import { UndiciHttpStack, type HttpStack } from './http';
+import { UndiciHttpStack, type HttpStack, type UndiciHttpStackOptions } from './http';
+import { Http1Stack } from './http1';
 import { encodeMetadata, parseMetadata, validateMetadata } from './metadata';
 import { retryDelay, shouldRetry } from './retry';
 import { parseServerInfo } from './server-info';
@@ -66,7 +67,7 @@ export class TusClient {
       onShouldRetry: options.onShouldRetry,
       rateLimiter: options.rateLimiter,
     };
-    const http = deps.http ?? new UndiciHttpStack({ verifyTls: options.verifyTls, ca: options.ca, timeout });
+    const http = deps.http ?? defaultHttpStack({ verifyTls: options.verifyTls, ca: options.ca, timeout });
     this.transport = new Transport(http, options);
     this.urlStorage = options.urlStorage ?? (options.storeUrl ? new FileUrlStorage() : undefined);
   }
@@ -468,4 +469,12 @@ function requireExtension(info: ServerInfo, extension: string, what: string): vo
  */
 function readSmall(path: string): Promise<Buffer> {
   return new Promise((resolve, reject) => fsReadFile(path, (err, data) => (err ? reject(err) : resolve(data))));
+}
+
+/**
+ * Tusk's own HTTP/1.1 stack (see http1.ts for why), or undici's when the environment says `TUSK_HTTP_STACK=undici`:
+ * an escape hatch for a server or network where the small stack misbehaves, without a new release.
+ */
+export function defaultHttpStack(options: UndiciHttpStackOptions): HttpStack {
+  return process.env.TUSK_HTTP_STACK === 'undici' ? new UndiciHttpStack(options) : new Http1Stack(options);
 }
