@@ -13,12 +13,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UndiciHttpStack, type HttpRequest, type HttpResponse, type HttpStack, type UndiciHttpStackOptions } from '../../main/engine/tus/http';
 import { isTusError, type TusError } from '../../main/engine/tus/errors';
+import { Http1Stack } from '../../main/engine/tus/http1';
 import { head, serveEcho, startRawServer, type RawConnection, type RawServer } from '../servers/raw-http';
 import { makeTempDir, removeDir } from '../helpers/files';
 
 type MakeStack = (opts: UndiciHttpStackOptions) => HttpStack;
 
-const STACKS: Array<[string, MakeStack]> = [['undici', (opts) => new UndiciHttpStack(opts)]];
+const STACKS: Array<[string, MakeStack]> = [
+  ['undici', (opts) => new UndiciHttpStack(opts)],
+  ['http1', (opts) => new Http1Stack(opts)],
+];
 
 const BACK_TO_BACK = 'back-to-back sequential requests (no pause between them) share one connection';
 const HEAD_REUSE = 'after a HEAD answered with Content-Length: 1000 and no body, the next request reuses the connection';
@@ -58,15 +62,19 @@ async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
   }
 }
 
-/** The rejection of `p` (fails when it resolves), with the time it took. */
+/** The rejection of `p` with the time it took; fails the test when `p` resolves or hangs for `ms`. */
 async function rejection(p: Promise<unknown>, ms = 5_000): Promise<{ err: unknown; elapsed: number }> {
   const t0 = performance.now();
-  try {
-    const v = await within(ms, p, 'request');
-    throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
-  } catch (err) {
-    return { err, elapsed: performance.now() - t0 };
-  }
+  const outcome = await within(
+    ms,
+    p.then(
+      (value) => ({ ok: true as const, value }),
+      (err: unknown) => ({ ok: false as const, err }),
+    ),
+    'request',
+  );
+  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
+  return { err: outcome.err, elapsed: performance.now() - t0 };
 }
 
 function expectTusError(err: unknown): TusError {
@@ -687,6 +695,84 @@ describe.each(STACKS)('HttpStack contract: %s', (name, make) => {
       expect([res.status, res.body]).toEqual([200, 'secure']);
     });
   });
+
+  // Beyond the brief's list: bodies that go wrong, and a stale connection under a streamed body.
+  check('a kept connection the server drops on the next PATCH (after some body): never a wrong body, at worst a retryable error', async () => {
+    await setup(async (conn) => {
+      if (conn.index === 1) {
+        const r = await conn.readRequest();
+        if (!r) return;
+        await conn.respond(200, {}, 'first');
+        const req = await conn.readHead();
+        if (!req) return;
+        // The server's keep-alive timer fires just as the next request arrives.
+        await conn.readBody(1000);
+        conn.destroy();
+        return;
+      }
+      return serveEcho(conn);
+    });
+    expect((await get('/first')).body).toBe('first');
+    await settle();
+    const size = 4 * MiB;
+    const body = reusedBufferBody(size, 64 * 1024);
+    try {
+      const res = await within(
+        3_000,
+        stack.request({ method: 'PATCH', url: `${server.origin}/p`, headers: { 'content-length': String(size) }, body: body.body }),
+        'PATCH on a dropped connection',
+      );
+      // A stack that replays the request must send the same bytes again.
+      expect(JSON.parse(res.body)).toMatchObject({ length: size, sha256: body.sha256() });
+    } catch (err) {
+      const e = expectTusError(err);
+      expect(e.code).toBe('network');
+      expect(e.retryable).toBe(true);
+    }
+    await settle();
+    expect((await within(2_000, get('/after'), 'request after the drop')).status).toBe(200);
+    expect(server.errors).toEqual([]);
+  });
+
+  check('an iterable body that throws: the request rejects and the next request works', async () => {
+    await setup();
+    const boom = new Error('disk read failed');
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array(1000);
+      await sleep(5);
+      throw boom;
+    }
+    const { err } = await rejection(
+      stack.request({ method: 'PATCH', url: `${server.origin}/f`, headers: { 'content-length': '5000' }, body: failing() }),
+      3_000,
+    );
+    // The engine needs to see its own read error (or a TusError wrapping it), not a silent success.
+    expect(err === boom || (isTusError(err) && (err.cause === boom || err.message.includes('disk read failed'))), String(err)).toBe(true);
+    await settle();
+    const next = await within(2_000, get('/next'), 'request after a failed body');
+    expect(JSON.parse(next.body)).toMatchObject({ method: 'GET', target: '/next', length: 0 });
+  });
+
+  for (const [what, yielded] of [
+    ['fewer', 3000],
+    ['more', 7000],
+  ] as const)
+    check(`an iterable body with ${what} bytes than content-length: rejects (no hang, nothing wrong sent as complete)`, async () => {
+      await setup();
+      async function* body(): AsyncGenerator<Uint8Array> {
+        yield new Uint8Array(yielded);
+      }
+      const { err } = await rejection(
+        stack.request({ method: 'PATCH', url: `${server.origin}/m`, headers: { 'content-length': '5000' }, body: body() }),
+        3_000,
+      );
+      expect(err).toBeInstanceOf(Error);
+      await settle();
+      const next = await within(2_000, get('/next'), 'request after a length mismatch');
+      expect(JSON.parse(next.body)).toMatchObject({ method: 'GET', target: '/next', length: 0 });
+      // Extra bytes left on a reused connection would reach the server as a garbage request (a cut-off body is fine).
+      expect(server.errors.map((e) => e.message).filter((m) => !m.includes('body bytes'))).toEqual([]);
+    });
 
   // 17
   check('close() resolves and the server sees the idle connection closed', async () => {
