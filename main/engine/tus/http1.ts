@@ -71,7 +71,7 @@ export class Http1Stack implements HttpStack {
     const signal = req.signal;
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
     const target = this.target(req.url);
-    const head = requestHead(req, target);
+    const { head, length } = requestHead(req, target);
     try {
       // A pooled connection the server closed meanwhile fails before any answer: then once more on a new one,
       // when the body can be sent again (a buffer, or an iterable not yet pulled).
@@ -79,13 +79,13 @@ export class Http1Stack implements HttpStack {
       if (pooled) {
         const pulled = { any: false };
         try {
-          return await this.exchange(pooled, req, head, pulled);
+          return await this.exchange(pooled, req, head, length, pulled);
         } catch (err) {
           if (!(err instanceof StaleConnectionError) || pulled.any || signal?.aborted) throw err;
         }
       }
       const conn = await this.connect(target, signal);
-      return await this.exchange(conn, req, head, { any: false });
+      return await this.exchange(conn, req, head, length, { any: false });
     } catch (raw) {
       if (signal?.aborted) throw signal.reason ?? raw;
       const err = raw instanceof StaleConnectionError ? raw.cause : raw;
@@ -222,7 +222,7 @@ export class Http1Stack implements HttpStack {
    * connection is closed instead of reused unless the body turns out to have been complete (an answer that merely
    * overtook the last write's callback).
    */
-  private exchange(c: Conn, req: HttpRequest, head: string, pulled: { any: boolean }): Promise<HttpResponse> {
+  private exchange(c: Conn, req: HttpRequest, head: string, length: number, pulled: { any: boolean }): Promise<HttpResponse> {
     const { socket } = c;
     const parser = new ResponseParser(req.method === 'HEAD', MAX_BODY);
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -299,6 +299,7 @@ export class Http1Stack implements HttpStack {
         return;
       }
       socket.write(head, 'latin1');
+      let sent = 0;
       const pump = async (): Promise<void> => {
         const it = body[Symbol.asyncIterator]();
         for (;;) {
@@ -312,6 +313,12 @@ export class Http1Stack implements HttpStack {
           if (next.done) break;
           pulled.any = true;
           if (settled) continue;
+          sent += next.value.length;
+          // More bytes than announced would be read by the server as the start of the next request.
+          if (sent > length) {
+            await it.return?.();
+            throw lengthMismatch(length, sent, 'had at least');
+          }
           // Waits until the piece is handed to the kernel: the iterable may refill its buffer on the next pull.
           const written = await new Promise<unknown>((ok) => socket.write(next.value, ok));
           if (written) {
@@ -320,6 +327,8 @@ export class Http1Stack implements HttpStack {
             return;
           }
         }
+        // Fewer bytes than announced: the server would wait for the rest until a timeout.
+        if (sent !== length && !settled) throw lengthMismatch(length, sent, 'has');
         bodyDone = true;
       };
       pump().then(
@@ -336,10 +345,10 @@ export class Http1Stack implements HttpStack {
 }
 
 /** The request line and headers. Header names and values with CR/LF are refused (they would forge requests). */
-function requestHead(req: HttpRequest, t: Target): string {
+function requestHead(req: HttpRequest, t: Target): { head: string; length: number } {
   let head = `${req.method} ${t.path} HTTP/1.1\r\n`;
   let hasHost = false;
-  let hasLength = false;
+  let length = -1;
   for (const name in req.headers) {
     const value = req.headers[name]!;
     if (/[\r\n:]/.test(name) || /[\r\n]/.test(value) || name === '')
@@ -348,18 +357,29 @@ function requestHead(req: HttpRequest, t: Target): string {
       });
     const lower = name.toLowerCase();
     if (lower === 'host') hasHost = true;
-    else if (lower === 'content-length') hasLength = true;
+    else if (lower === 'content-length') {
+      length = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+      if (Number.isNaN(length))
+        throw new TusError('invalid-argument', `Invalid content-length ${JSON.stringify(value)}.`, { hint: 'This is a bug in Tusk.' });
+    }
     head += `${name}: ${value}\r\n`;
   }
   if (!hasHost) head += `host: ${t.hostHeader}\r\n`;
-  if (!hasLength) {
-    const body = req.body;
-    if (body instanceof Uint8Array) head += `content-length: ${body.length}\r\n`;
+  const body = req.body;
+  if (length < 0) {
+    if (body instanceof Uint8Array) head += `content-length: ${(length = body.length)}\r\n`;
     else if (body !== undefined)
       throw new TusError('invalid-argument', 'A streamed request body needs a content-length header.', { hint: 'This is a bug in Tusk.' });
-    else if (req.method === 'POST' || req.method === 'PATCH' || req.method === 'PUT') head += 'content-length: 0\r\n';
-  }
-  return `${head}\r\n`;
+    else if (req.method === 'POST' || req.method === 'PATCH' || req.method === 'PUT') head += `content-length: ${(length = 0)}\r\n`;
+  } else if (body instanceof Uint8Array && body.length !== length) throw lengthMismatch(length, body.length, 'has');
+  return { head: `${head}\r\n`, length: Math.max(0, length) };
+}
+
+/** A body that is not as long as its content-length said: sending it would break the framing of the connection. */
+function lengthMismatch(declared: number, actual: number, verb: 'has' | 'had at least'): TusError {
+  return new TusError('invalid-argument', `The request body ${verb} ${actual} bytes but its content-length says ${declared}.`, {
+    hint: 'This is a bug in Tusk (the source gave a different number of bytes than announced); please report it.',
+  });
 }
 
 function closedError(started: boolean): Error {
