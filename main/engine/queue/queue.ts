@@ -50,6 +50,8 @@ import {
 } from './restore';
 import { mimeTypeOf } from './history';
 import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
+import { smallFileReader } from '../tus/small-files';
+import { SMALL_FILE_MAX } from '../tus/client';
 import { retryDelay, toErrorInfo } from './retry-policy';
 import { completionPatch, historyEntryFor, uploadEventEffect } from './job-runner';
 import type { LiveJob } from './live-job';
@@ -103,6 +105,8 @@ export interface AddOptions {
 }
 
 const ATTEMPT_LOG_MAX = 50;
+/** New small files read ahead in one batch (see prefetchSmallFiles); a new batch when half are used. */
+const PREFETCH_AHEAD = 64;
 
 export { retryDelay, toErrorInfo } from './retry-policy';
 
@@ -857,6 +861,7 @@ export class UploadQueue {
         this.pendingHead = 0;
         this.pendingDirty = false;
       }
+      this.prefetchSmallFiles();
       // Profiles at their own limit in this pass: once every profile with waiting jobs is, the rest of the list cannot
       // start either (without this, a full per-server limit made every pass walk the whole queue: O(queue) per file).
       let blocked: Set<string> | undefined;
@@ -880,6 +885,25 @@ export class UploadQueue {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /**
+   * Has the next queued new small files (one-request uploads) read ahead in one batch by the small-file reader, when
+   * fewer than half of `PREFETCH_AHEAD` are waiting there: a folder of small files then costs the event loop one
+   * message per few dozen files instead of four thread-pool round trips per file (see tus/small-files.ts).
+   */
+  private prefetchSmallFiles(): void {
+    if (smallFileReader.pendingCount >= PREFETCH_AHEAD / 2) return;
+    const paths: string[] = [];
+    // Bounded walk: a queue of large files ahead of the small ones is not scanned end to end on every pass.
+    const end = Math.min(this.pending.length, this.pendingHead + PREFETCH_AHEAD * 4);
+    for (let i = this.pendingHead; i < end && paths.length < PREFETCH_AHEAD; i++) {
+      const rec = this.jobs.get(this.pending[i])?.rec;
+      if (!rec || rec.status !== 'queued' || rec.uploadUrl || rec.offset !== 0 || !isSmallJob(rec)) continue;
+      if (this.running.has(rec.id) || smallFileReader.has(rec.path)) continue;
+      paths.push(rec.path);
+    }
+    if (paths.length > 0) smallFileReader.prefetch(paths, SMALL_FILE_MAX);
   }
 
   private startJob(live: LiveJob): void {
