@@ -1,8 +1,9 @@
 /**
  * Uploads one file with one client and prints one JSON line with the figures, so each client's RSS and event loop
- * are its own. Usage: client-child.ts <tusk|tus-js-client|node-raw> <endpoint> <file> <chunkSize|Infinity> <none|sha256>
+ * are its own. Usage: client-child.ts <tusk|tus-js-client|node-raw|socket-loop> <endpoint> <file> <chunkSize|Infinity> <none|sha256>
  */
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -25,7 +26,7 @@ export interface ClientChildResult {
 
 const [client, endpoint, file, chunkArg, checksumArg] = process.argv.slice(2);
 if (!client || !endpoint || !file || !chunkArg || !checksumArg) {
-  process.stderr.write('usage: client-child.ts <tusk|tus-js-client|node-raw> <endpoint> <file> <chunkSize|Infinity> <none|sha256>\n');
+  process.stderr.write('usage: client-child.ts <tusk|tus-js-client|node-raw|socket-loop> <endpoint> <file> <chunkSize|Infinity> <none|sha256>\n');
   process.exit(2);
 }
 const chunkSize = chunkArg === 'Infinity' ? Infinity : Number(chunkArg);
@@ -81,6 +82,53 @@ async function uploadNodeRaw(): Promise<void> {
   });
 }
 
+/**
+ * The floor of any sequential chunked client here: a bare TCP socket sending PATCH after PATCH (each chunk read
+ * synchronously into one buffer, head and body in one corked write, the 204 waited for), no tus logic, no HTTP
+ * library, no error handling beyond the status. What remains between it and one whole-file PATCH is the per-request
+ * round trip itself (server and scheduling), which no client of a sequential protocol can hide.
+ */
+async function uploadSocketLoop(): Promise<void> {
+  const created = await fetch(endpoint!, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size) } });
+  const url = new URL(created.headers.get('location') ?? '', endpoint);
+  const sock = connect(Number(url.port), url.hostname);
+  sock.setNoDelay(true);
+  await new Promise((r) => sock.once('connect', r));
+  const fd = openSync(file!, 'r');
+  const step = Number.isFinite(chunkSize) ? chunkSize : size;
+  const buf = Buffer.allocUnsafe(Math.min(step, size));
+  let waiting: ((head: string) => void) | undefined;
+  let acc = '';
+  sock.on('data', (d: Buffer) => {
+    acc += d.toString('latin1');
+    const end = acc.indexOf('\r\n\r\n');
+    if (end >= 0) {
+      const head = acc.slice(0, end);
+      acc = acc.slice(end + 4);
+      waiting?.(head);
+    }
+  });
+  try {
+    for (let off = 0; off < size; off += step) {
+      const len = Math.min(step, size - off);
+      readSync(fd, buf, 0, len, off);
+      const answered = new Promise<string>((r) => (waiting = r));
+      sock.cork();
+      sock.write(
+        `PATCH ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ntus-resumable: 1.0.0\r\nupload-offset: ${off}\r\n` +
+          `content-type: application/offset+octet-stream\r\ncontent-length: ${len}\r\n\r\n`,
+      );
+      sock.write(buf.subarray(0, len));
+      sock.uncork();
+      const head = await answered;
+      if (!head.startsWith('HTTP/1.1 204')) throw new Error(`PATCH answered ${head.split('\r\n')[0]}`);
+    }
+  } finally {
+    closeSync(fd);
+    sock.end();
+  }
+}
+
 let peakRss = process.memoryUsage.rss();
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -93,6 +141,7 @@ try {
   if (client === 'tusk') await uploadTusk();
   else if (client === 'tus-js-client') await uploadTusJs();
   else if (client === 'node-raw') await uploadNodeRaw();
+  else if (client === 'socket-loop') await uploadSocketLoop();
   else throw new Error(`unknown client "${client}"`);
   result.ok = true;
 } catch (err) {

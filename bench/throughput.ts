@@ -41,7 +41,7 @@ function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-type Client = 'tusk' | 'tus-js-client' | 'curl' | 'node-raw';
+type Client = 'tusk' | 'tus-js-client' | 'curl' | 'node-raw' | 'socket-loop';
 /** discardSha256 verifies digests; discardSha256NoVerify advertises sha256 but skips the work (the client's cost alone). */
 type ServerKey = 'discard' | 'discardSha256' | 'discardSha256NoVerify' | 'tusNode';
 
@@ -247,6 +247,8 @@ async function main(): Promise<void> {
     if (tuskAvailable) add(server, 'tusk', MiB, 'none');
     add(server, 'tus-js-client', MiB, 'none');
     if (tuskAvailable) add(server, 'tusk', 8 * MiB, 'none');
+    // The floor of any sequential client at 8 MiB (see client-child.ts): what the per-request round trip costs here.
+    if (server === 'discard') add(server, 'socket-loop', 8 * MiB, 'none');
     add(server, rawClient, Infinity, 'none');
     if (tuskAvailable) add(server, 'tusk', Infinity, 'none');
     add(server, 'tus-js-client', 8 * MiB, 'none');
@@ -390,6 +392,16 @@ async function main(): Promise<void> {
             `min(hash, curl to that same server ${sameServerRaw.mibPerS.toFixed(0)} MiB/s): ${median(per).toFixed(2)}× (rounds: ${per.map((x) => x.toFixed(2)).join(', ')})`,
         );
       }
+    }
+    const floor = find('discard', 'socket-loop', 8 * MiB);
+    const tusk8 = find('discard', 'tusk', 8 * MiB);
+    if (floor?.ok && raw?.ok && tusk8?.ok) {
+      const f = roundRatio(floor, raw);
+      const t = roundRatio(tusk8, floor);
+      alsoReadings.push(
+        `floor at 8 MiB chunks: a bare socket PATCH loop (no tus logic, synchronous reads) reaches ${f.text} of the raw whole-file PATCH; ` +
+          `Tusk at 8 MiB is ${t.text} of that floor`,
+      );
     }
     const tuskRuns = results.filter((r) => r.client === 'tusk' && r.ok);
     const peak = Math.max(0, ...tuskRuns.map((r) => r.maxRssOs ?? 0));
