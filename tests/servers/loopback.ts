@@ -2,8 +2,7 @@
  * Start/stop plumbing shared by the test servers: listen on 127.0.0.1 and close promptly even while clients hold
  * keep-alive connections (a plain `server.close()` would wait for them to time out).
  */
-import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 
 /** A server listening on loopback, as returned by `listenOnLoopback`. */
 export interface LoopbackListener {
@@ -11,11 +10,13 @@ export interface LoopbackListener {
   port: number;
   /** `http://127.0.0.1:<port>`. */
   origin: string;
+  /** Destroys the open sockets and goes on listening (a test server reused between tests). */
+  dropConnections(): void;
   /** Stops listening and destroys every open socket; later calls do nothing. */
   close(): Promise<void>;
 }
 
-/** Starts `server` on 127.0.0.1 (`port` 0: a random one), tracking its sockets so `close()` is immediate. */
+/** Starts `server` (http or plain net) on 127.0.0.1 (`port` 0: a random one), tracking its sockets so `close()` is immediate. */
 export async function listenOnLoopback(server: Server, port = 0): Promise<LoopbackListener> {
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
@@ -34,6 +35,9 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<Loopba
   return {
     port: bound,
     origin: `http://127.0.0.1:${bound}`,
+    dropConnections() {
+      for (const s of sockets) s.destroy();
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -5,7 +5,8 @@
  * behaviour can be checked from the server's side.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A request head as the server received it. */
@@ -242,11 +243,8 @@ export async function startRawServer(handler: RawHandler = serveEcho): Promise<R
   let current = handler;
   const accepted: RawConnection[] = [];
   const errors: Error[] = [];
-  const open = new Set<Socket>();
   let count = 0;
   const server: Server = createServer((socket) => {
-    open.add(socket);
-    socket.on('close', () => open.delete(socket));
     const conn = new RawConnection(socket, ++count);
     accepted.push(conn);
     current(conn).catch((err: unknown) => {
@@ -254,15 +252,10 @@ export async function startRawServer(handler: RawHandler = serveEcho): Promise<R
       socket.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closed = false;
+  const listener = await listenOnLoopback(server);
   return {
-    port,
-    origin: `http://127.0.0.1:${port}`,
+    port: listener.port,
+    origin: listener.origin,
     errors,
     get connections() {
       return accepted.length;
@@ -272,18 +265,11 @@ export async function startRawServer(handler: RawHandler = serveEcho): Promise<R
       current = h;
     },
     reset() {
-      for (const s of open) s.destroy();
+      listener.dropConnections();
       accepted.length = 0;
       errors.length = 0;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of open) s.destroy();
-      });
-    },
+    close: listener.close,
   };
 }
 
