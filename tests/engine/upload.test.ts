@@ -7,7 +7,7 @@ import { TusClient, MemoryUrlStorage, type UploadEvent, type RateLimiter, type T
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { BUFFERED_BODY_MAX, bodyPieceSize } from '../../main/engine/tus/uploader';
+import { BUFFERED_BODY_MAX, bodyPieceSize, readAheadTooLate } from '../../main/engine/tus/uploader';
 import { READ_BLOCK, SLICE_SIZE } from '../../main/engine/tus/sources';
 
 let dir: string;
@@ -405,5 +405,14 @@ describe('conformance server', () => {
     const err = (await client(s.endpoint).deleteUpload(`${s.endpoint}/x`).catch((e: unknown) => e)) as TusError;
     expect(err.code).toBe('unsupported');
     expect(err.message).toMatch(/termination/);
+  });
+});
+
+describe('read-ahead timing', () => {
+  it('readAheadTooLate: a wait over 1 ms and over a tenth of the previous request', () => {
+    expect(readAheadTooLate(0.5, 2)).toBe(false); // under 1 ms: never
+    expect(readAheadTooLate(2, 100)).toBe(false); // 2 % of the request
+    expect(readAheadTooLate(12, 70)).toBe(true); // a slow disk on a fast LAN
+    expect(readAheadTooLate(1.5, 10)).toBe(true);
   });
 });
