@@ -27,6 +27,7 @@ const STACKS: Array<[string, MakeStack]> = [
 const BACK_TO_BACK = 'back-to-back sequential requests (no pause between them) share one connection';
 const HEAD_REUSE = 'after a HEAD answered with Content-Length: 1000 and no body, the next request reuses the connection';
 const CONTINUE_100 = 'an unsolicited 100 Continue (and a 103) before the final response: the final one is returned';
+const STALE_RETRY = 'a kept connection the server drops unanswered on the next request (buffer body): sent again on a new connection';
 
 /** Cases a given stack is known to fail, with the reason printed when skipped. */
 const KNOWN_FAILURES: Record<string, Record<string, string>> = {
@@ -37,6 +38,8 @@ const KNOWN_FAILURES: Record<string, Record<string, string>> = {
       "undici closes the connection after every HEAD unless the response says Connection: keep-alive (llhttp's HEAD rule, client-h1.js); the next request works, on a new connection",
     [CONTINUE_100]:
       "undici destroys the socket with 'bad response' (UND_ERR_SOCKET) on a 100 Continue the request did not ask for (client-h1.js onHeadersComplete)",
+    [STALE_RETRY]:
+      "undici fails the request with UND_ERR_SOCKET (the other side closed), a retryable network error that the engine's backoff then retries; it does not resend on a new connection itself",
   },
   http1: {},
 };
@@ -723,6 +726,28 @@ describe.each(STACKS)('HttpStack contract: %s', (name, make) => {
     await settle();
     expect((await within(2_000, get('/after'), 'request after the drop')).status).toBe(200);
     expect(server.errors).toEqual([]);
+  });
+
+  check(STALE_RETRY, async () => {
+    await setup(async (conn) => {
+      if (conn.index === 1) {
+        const r = await conn.readRequest();
+        if (!r) return;
+        await conn.respond(200, {}, 'first');
+        // The next request arrives as the server's keep-alive timer fires: dropped unanswered, nothing processed.
+        if (!(await conn.readHead())) return;
+        conn.destroy();
+        return;
+      }
+      return serveEcho(conn);
+    });
+    expect((await get('/first')).body).toBe('first');
+    await settle();
+    const body = new Uint8Array(10_000).fill(7);
+    const res = await within(3_000, stack.request({ method: 'POST', url: `${server.origin}/again`, headers: {}, body }), 'POST on a dropped connection');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ length: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    expect(server.connections).toBe(2);
   });
 
   check('an iterable body that throws: the request rejects and the next request works', async () => {
