@@ -22,8 +22,8 @@ const MAX_CHECKSUM_RESENDS = 3;
 const MAX_CONFLICTS = 5;
 /**
  * Largest body read whole into memory before its request. Every request body up to this size is read in one go into
- * one of two buffers, the next one while the current one is on the wire, and handed to the socket in a few large
- * pieces: one positioned read and a handful of socket writes per request instead of a threadpool read and a `drain`
+ * one of two buffers (the next one while the current one is finishing, see `readAheadTooLate`) and handed to the
+ * socket in a few large pieces: one positioned read and a handful of socket writes per request instead of a threadpool read and a `drain`
  * wait per 512 KiB block, which took 8 MiB chunks from ≈0.65× to ≈0.9× a raw PATCH in bench:throughput (at most
  * 2 × 8 MiB held per upload). `Upload-Checksum` is a header, so a checksummed body must be read and hashed before it is
  * sent anyway: with a checksum on, larger chunk sizes are split into requests of this size, which keeps memory flat
@@ -482,8 +482,9 @@ export class Uploader {
 
   /**
    * The body [start, start+len) (and its `Upload-Checksum` header with a checksum, else ''), taken from the read-ahead
-   * when it covers exactly this range; then starts reading (and hashing) the following range into the other buffer,
-   * so reading and hashing overlap sending.
+   * when it covers exactly this range. Then the following range is read into the other buffer: with a checksum at
+   * once (read and hashed while this body is sent), without one once this body has been handed to the kernel
+   * (`metered` starts it), unless late reads made requests wait.
    */
   private async bufferedBody(algorithm: ChecksumAlgorithm | undefined, start: number, len: number): Promise<{ data: Uint8Array; header: string }> {
     const { source } = this.init;
@@ -582,7 +583,7 @@ export function readAheadTooLate(waitedMs: number, lastRequestMs: number): boole
 /**
  * Socket pieces for a buffered body sent at `rate` bytes/s (the last request's): about an eighth of a second's worth,
  * in whole 64 KiB units between 64 KiB and 4 MiB, so progress and the stall watchdog tick several times a second on
- * any link while a fast link gets few, large writes (each piece costs a `drain` wait). 512 KiB before any speed is known.
+ * any link while a fast link gets few, large writes (the stack waits for each piece's write before pulling the next). 512 KiB before any speed is known.
  */
 export function bodyPieceSize(rate: number): number {
   if (!(rate > 0)) return READ_BLOCK;
