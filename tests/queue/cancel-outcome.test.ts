@@ -1,37 +1,27 @@
 /** `cancel` says per job whether its server upload is gone, and a job whose upload stayed on the server says so. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Engine } from '../../main/engine/engine-types';
-import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
+import { startTusNodeServer } from '../servers/tus-node';
 import { startFaultProxy, type FaultProxy } from '../servers/fault-proxy';
-import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { queueOf, startEngine, waitFor, waitJobsDone } from './helpers';
+import { sha256File, writeRandomFile } from '../helpers/files';
+import { queueOf, useQueueEnv, waitFor, waitJobsDone } from './helpers';
 
-let server: TusNodeServer;
 let proxy: FaultProxy;
-let dir: string;
-let engine: Engine | undefined;
-
+const env = useQueueEnv('tusk-queue-cancel-', startTusNodeServer, { afterEngine: () => proxy.close() });
+// After the env's own beforeEach (registered first): the proxy needs the server's origin.
 beforeEach(async () => {
-  server = await startTusNodeServer();
-  proxy = await startFaultProxy({ target: new URL(server.endpoint).origin });
-  dir = await makeTempDir('tusk-queue-cancel-');
-});
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-  await proxy.close();
-  await server.close();
-  await removeDir(dir);
+  proxy = await startFaultProxy({ target: new URL(env.server.endpoint).origin });
 });
 
 /** An engine through the proxy, with one slow upload running (it has a server upload, not finished). */
 async function runningJob(name: string, seed: number): Promise<{ e: Engine; id: string; url: string }> {
-  const file = join(dir, name);
+  const file = join(env.dir, name);
   await writeRandomFile(file, 1_000_000, seed);
-  const { engine: e } = await startEngine(join(dir, 'state'), proxy.endpointFor(server.endpoint), { settings: { bandwidthLimit: 200_000 } });
-  engine = e;
-  const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+  const { engine: e } = await env.start({ settings: { bandwidthLimit: 200_000 } }, proxy.endpointFor(env.server.endpoint));
+  const {
+    jobIds: [id],
+  } = await e.api.addPaths({ paths: [file] });
   const url = await waitFor('an upload URL', () => queueOf(e).job(id)!.uploadUrl);
   return { e, id, url };
 }
@@ -57,14 +47,14 @@ describe('cancel outcome', () => {
     expect((await e.api.getJobDetails(id)).attemptLog.map((l) => l.kind)).toContain('terminate-failed');
     expect(proxy.log.some((l) => l.method === 'DELETE' && l.status === 500)).toBe(true);
     // The upload is still on the server, as reported.
-    expect(await server.uploadIds()).toHaveLength(1);
+    expect(await env.server.uploadIds()).toHaveLength(1);
 
     proxy.clearFaults();
     await e.api.setBandwidthLimit(0);
     await e.api.retry({ kind: 'job', id });
     const [done] = await waitJobsDone(e, [id]);
     expect(done.status, done.lastError?.message).toBe('completed');
-    expect(await server.sha256(done.uploadUrl!)).toBe(await sha256File(done.path));
+    expect(await env.server.sha256(done.uploadUrl!)).toBe(await sha256File(done.path));
   });
 
   it('reports a removed server upload and leaves no notice', async () => {
@@ -72,7 +62,7 @@ describe('cancel outcome', () => {
     const outcomes = await queueOf(e).cancel({ kind: 'job', id });
     expect(outcomes).toEqual([{ jobId: id, uploadUrl: url, removed: true }]);
     expect(queueOf(e).job(id)!.notice).toBeUndefined();
-    expect(await server.uploadIds()).toHaveLength(0);
+    expect(await env.server.uploadIds()).toHaveLength(0);
     // Cancelling again acts on nothing (already cancelled).
     expect(await queueOf(e).cancel({ kind: 'job', id })).toEqual([]);
   });
