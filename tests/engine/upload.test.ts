@@ -238,7 +238,7 @@ describe('@tus/server', () => {
     const ac = new AbortController();
     // Slow the upload down with a limiter so it is still running when we abort.
     const limiter: RateLimiter = {
-      take: (n, signal) =>
+      take: (_n, signal) =>
         new Promise((res, rej) => {
           const onAbort = (): void => (clearTimeout(t), rej(signal?.reason));
           const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), res()), 20);

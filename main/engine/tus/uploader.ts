@@ -107,8 +107,7 @@ export class Uploader {
   private bodyAhead: BufferedBody | undefined;
   /** The next plain body's read, started by `metered` once the current body has been handed to the kernel. */
   private readAheadLater: (() => void) | undefined;
-  /** Set for good once late read-aheads made three requests wait (a slow disk): from then on it starts with the request. */
-  private readAheadEarly = false;
+  /** Requests that waited for a late read-ahead (see readAheadTooLate); from the third on, it starts with the request. */
   private lateWaits = 0;
   /** Duration of the latest buffered request, ms (0 before the first). */
   private lastRequestMs = 0;
@@ -179,7 +178,7 @@ export class Uploader {
           conflicts++;
           const from = this.offset;
           try {
-            await this.head(true);
+            await this.head();
           } catch {
             // Asked again on the next round (ensureUpload), with the normal retry policy.
             this.serverOffset = undefined;
@@ -260,7 +259,7 @@ export class Uploader {
     } else if (this.serverOffset === undefined) {
       const first = !this.urlAnnounced;
       try {
-        await this.head(false);
+        await this.head();
       } catch (raw) {
         const err = toTusError(raw, this.url);
         if (!(this.init.restartable && err.code === 'not-found') || !first) throw err;
@@ -296,7 +295,7 @@ export class Uploader {
   }
 
   /** HEAD: the server's offset and length. With `reconcile`, an unexpected answer is an error too. */
-  private async head(_reconcile: boolean): Promise<void> {
+  private async head(): Promise<void> {
     const url = this.url as string;
     const res = await this.ctx.transport.send('HEAD', url, {}, undefined, this.init.signal);
     if (res.status < 200 || res.status >= 300) throw errorFromStatus('HEAD', url, res.status, res.body, 'Asking for the upload offset failed');
@@ -379,11 +378,11 @@ export class Uploader {
     const offset = withBody && res.headers['upload-offset'] !== undefined ? parseOffset(res.headers['upload-offset'], 'POST', endpoint) : 0;
     this.serverOffset = 0;
     // The creation answer's Location is the upload itself, never a result URL.
-    this.afterAck(offset, len, {});
+    this.afterAck(offset, {});
   }
 
   /** Acknowledged bytes: stats, events, the final Location. */
-  private afterAck(offset: number, _sent: number, headers: Record<string, string>): void {
+  private afterAck(offset: number, headers: Record<string, string>): void {
     const before = this.serverOffset ?? 0;
     this.setOffset(offset);
     if (offset > before) {
@@ -426,7 +425,7 @@ export class Uploader {
       });
     if (headers['Upload-Length']) this.lengthDeclared = true;
     this.parseExpires(res.headers);
-    this.afterAck(offset, len, res.headers);
+    this.afterAck(offset, res.headers);
   }
 
   /**
@@ -498,7 +497,7 @@ export class Uploader {
       const waitFrom = performance.now();
       const result = await ahead.ready.catch(() => undefined);
       if (ahead.start === start && ahead.len === len) got = result;
-      if (!algorithm && readAheadTooLate(performance.now() - waitFrom, this.lastRequestMs) && ++this.lateWaits >= 3) this.readAheadEarly = true;
+      if (!algorithm && readAheadTooLate(performance.now() - waitFrom, this.lastRequestMs)) this.lateWaits++;
     }
     got ??= await readBody(source, algorithm, start, len, slot);
     const limit = this.stopAt ?? source.size ?? 0;
@@ -515,7 +514,7 @@ export class Uploader {
       };
       // A plain body's successor is read once this body has been handed to the kernel (see readAheadTooLate); a
       // checksummed one right away, its hashing must overlap the whole send.
-      if (algorithm || this.readAheadEarly) readAhead();
+      if (algorithm || this.lateWaits >= 3) readAhead();
       else this.readAheadLater = readAhead;
     }
     return got;
