@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SmallFileReader, PREFETCH_MAX_BYTES, PREFETCH_TTL_MS, smallFileReader } from '../../main/engine/tus/small-files';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
+import { startConformanceServer } from '../servers/conformance';
 import { startEngine, waitJobsDone } from '../queue/helpers';
 import { readFile } from 'node:fs/promises';
 
@@ -113,8 +114,33 @@ describe('the queue reads small files ahead in batches', () => {
     } finally {
       await engine.close();
     }
-    // The first jobs may start before their batch is back; the rest come from batches.
+    // The first jobs start before the server's capabilities are known or their batch is back; the rest come from batches.
     expect(smallFileReader.hits - hitsBefore).toBeGreaterThan(100);
+  });
+
+  it('no read-ahead for a server without creation-with-upload (the copies would go unused); the files still upload whole', async () => {
+    const plain = await startConformanceServer({ extensions: ['creation', 'termination'] });
+    const folder = join(dir, 'plain-small');
+    await mkdir(folder, { recursive: true });
+    const shas = new Map<string, string>();
+    for (let i = 0; i < 40; i++) {
+      const p = join(folder, `p${i}.bin`);
+      shas.set(p, await writeRandomFile(p, 100 + i * 50, 900 + i));
+    }
+    const pendingBefore = smallFileReader.pendingCount;
+    const hitsBefore = smallFileReader.hits;
+    const { engine } = await startEngine(join(dir, 'state-plain'), plain.endpoint, { settings: { concurrency: 1 } });
+    try {
+      const added = await engine.api.addPaths({ paths: [folder], profileId: 'p1' });
+      const jobs = await waitJobsDone(engine, added.jobIds);
+      expect(jobs.every((j) => j.status === 'completed')).toBe(true);
+      for (const j of jobs) expect(await plain.sha256(j.uploadUrl!)).toBe(shas.get(j.path));
+      expect(smallFileReader.pendingCount).toBe(pendingBefore);
+      expect(smallFileReader.hits).toBe(hitsBefore);
+    } finally {
+      await engine.close();
+      await plain.close();
+    }
   });
 });
 

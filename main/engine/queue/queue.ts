@@ -63,6 +63,8 @@ export interface QueueTusClient {
   /** One-request upload of a small file; undefined (nothing sent) when it does not apply. Optional for test doubles. */
   uploadSmallFile?(options: UploadFileOptions & { path: string }): Promise<UploadResult | undefined>;
   getServerInfo(): Promise<ServerInfo>;
+  /** The server info already known (no request); optional for test doubles. */
+  knownServerInfo?(): ServerInfo | undefined;
   getUploadInfo(url: string): Promise<UploadInfo>;
   deleteUpload(url: string): Promise<void>;
   /** Releases idle keep-alive sockets. */
@@ -888,8 +890,8 @@ export class UploadQueue {
   }
 
   /**
-   * Has the next queued new small files (one-request uploads) read ahead in one batch by the small-file reader, when
-   * fewer than half of `PREFETCH_AHEAD` are waiting there: a folder of small files then costs the event loop one
+   * Has the next queued new small files (one-request uploads, to servers already known to accept creation-with-upload)
+   * read ahead in one batch by the small-file reader, when fewer than half of `PREFETCH_AHEAD` are waiting there: a folder of small files then costs the event loop one
    * message per few dozen files instead of four thread-pool round trips per file (see tus/small-files.ts).
    */
   private prefetchSmallFiles(): void {
@@ -901,6 +903,9 @@ export class UploadQueue {
       const rec = this.jobs.get(this.pending[i])?.rec;
       if (!rec || rec.status !== 'queued' || rec.uploadUrl || rec.offset !== 0 || !isSmallJob(rec)) continue;
       if (this.running.has(rec.id) || smallFileReader.has(rec.path)) continue;
+      // Only where the one-request path will run (the server is known to take the body with the creation): elsewhere
+      // the copy would expire unused and be read again by the next batch.
+      if (!this.clients.get(rec.profileId)?.client.knownServerInfo?.()?.extensions.includes('creation-with-upload')) continue;
       paths.push(rec.path);
     }
     if (paths.length > 0) smallFileReader.prefetch(paths, SMALL_FILE_MAX);

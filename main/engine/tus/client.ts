@@ -48,7 +48,7 @@ export class TusClient {
   private readonly transport: Transport;
   private readonly resolved: ResolvedOptions;
   private readonly urlStorage: UrlStorage | undefined;
-  private info: { at: number; value: Promise<ServerInfo> } | undefined;
+  private info: { at: number; value: Promise<ServerInfo>; known?: ServerInfo } | undefined;
 
   constructor(options: TusClientOptions, deps: TusClientDeps = {}) {
     this.endpoint = parseHttpUrl(options.endpoint, 'endpoint').toString();
@@ -85,11 +85,20 @@ export class TusClient {
       const res = await this.transport.send('OPTIONS', this.endpoint, {}, undefined, options.signal);
       return parseServerInfo(this.endpoint, res);
     }, options.signal);
-    this.info = { at: now, value };
-    value.catch(() => {
-      if (this.info?.value === value) this.info = undefined;
-    });
+    const entry: { at: number; value: Promise<ServerInfo>; known?: ServerInfo } = { at: now, value };
+    this.info = entry;
+    value.then(
+      (known) => void (entry.known = known),
+      () => {
+        if (this.info === entry) this.info = undefined;
+      },
+    );
     return value;
+  }
+
+  /** The server info from the last OPTIONS answer, when there is one and it is not older than the cache's 30 s. */
+  knownServerInfo(): ServerInfo | undefined {
+    return this.info && Date.now() - this.info.at < SERVER_INFO_TTL_MS ? this.info.known : undefined;
   }
 
   /** Uploads a file or stream (creating, resuming a stored or given URL, or in parallel parts) to the end or `stopAt`. */
@@ -120,7 +129,7 @@ export class TusClient {
     if (!info.extensions.includes('creation-with-upload')) return undefined;
     let data: Buffer;
     try {
-      data = await readSmall(options.path);
+      data = await smallFileReader.read(options.path);
     } catch (cause) {
       if (options.signal?.aborted) throw abortedError();
       const code = (cause as NodeJS.ErrnoException).code;
@@ -467,10 +476,6 @@ function requireExtension(info: ServerInfo, extension: string, what: string): vo
  * Reads a small file with the callback API (open, fstat, read and close each one trip through libuv's pool),
  * where `fs/promises` pays for a promise and a FileHandle per step (a quarter of the client's CPU per small file).
  */
-/** The file whole: the copy the queue had read ahead in a batch (small-files.ts) when there is one, else read now. */
-function readSmall(path: string): Promise<Buffer> {
-  return smallFileReader.read(path);
-}
 
 /**
  * Tusk's own HTTP/1.1 stack (see http1.ts for why), or undici's when the environment says `TUSK_HTTP_STACK=undici`:

@@ -34,8 +34,16 @@ export interface UndiciHttpStackOptions {
   timeout?: number;
 }
 
-/** Response bodies are kept only for error messages: this much is plenty. */
-const MAX_BODY = 64 * 1024;
+/** Response bodies are kept only for error messages: this much is plenty (both stacks). */
+export const MAX_RESPONSE_BODY = 64 * 1024;
+
+/**
+ * The `ca` TLS option for extra trusted CAs. Node's `ca` replaces the bundled roots; they are kept, so "extra CA" does
+ * not break public servers. Undefined when no CA is added (the bundled roots apply).
+ */
+export function caWithBundledRoots(ca: UndiciHttpStackOptions['ca']): Array<string | Buffer> | undefined {
+  return ca === undefined ? undefined : [...rootCertificates, ...(Array.isArray(ca) ? ca : [ca])];
+}
 
 /** HttpStack on undici with one keep-alive Agent per client, so chunk after chunk reuses the connection. */
 export class UndiciHttpStack implements HttpStack {
@@ -50,8 +58,7 @@ export class UndiciHttpStack implements HttpStack {
       connect: {
         timeout,
         rejectUnauthorized: options.verifyTls ?? true,
-        // Node's `ca` replaces the bundled roots; keep them so "extra CA" does not break public servers.
-        ...(options.ca ? { ca: [...rootCertificates, ...(Array.isArray(options.ca) ? options.ca : [options.ca])] } : {}),
+        ...(options.ca ? { ca: caWithBundledRoots(options.ca) } : {}),
       },
     });
   }
@@ -76,10 +83,10 @@ export class UndiciHttpStack implements HttpStack {
       let size = 0;
       const parts: Buffer[] = [];
       for await (const part of res.body as AsyncIterable<Buffer>) {
-        if (size < MAX_BODY) parts.push(part);
+        if (size < MAX_RESPONSE_BODY) parts.push(part);
         size += part.length;
       }
-      return { status: res.statusCode, headers, body: Buffer.concat(parts).subarray(0, MAX_BODY).toString('utf8') };
+      return { status: res.statusCode, headers, body: Buffer.concat(parts).subarray(0, MAX_RESPONSE_BODY).toString('utf8') };
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
       throw tlsError(req.method, req.url, err) ?? errorFromNetwork(req.method, req.url, err);

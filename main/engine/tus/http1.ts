@@ -12,14 +12,12 @@
  * `Keep-Alive: timeout` hint less a second) and unref'd, so they never keep a process alive.
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, rootCertificates } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import { TusError, errorFromNetwork } from './errors';
 import type { HttpRequest, HttpResponse, HttpStack, UndiciHttpStackOptions } from './http';
-import { tlsError } from './http';
+import { MAX_RESPONSE_BODY, caWithBundledRoots, tlsError } from './http';
 import { ResponseParser, ResponseSyntaxError } from './http1-parser';
 
-/** Response bodies are kept only for error messages: this much is plenty (as UndiciHttpStack). */
-const MAX_BODY = 64 * 1024;
 /** How long an idle connection is kept without a hint from the server (undici's default too). */
 const DEFAULT_KEEP_ALIVE_MS = 4_000;
 /** Upper bound for a server's keep-alive hint. */
@@ -62,9 +60,8 @@ export class Http1Stack implements HttpStack {
 
   constructor(options: UndiciHttpStackOptions = {}) {
     this.timeout = options.timeout ?? 30_000;
-    const extra = options.ca === undefined ? undefined : Array.isArray(options.ca) ? options.ca : [options.ca];
-    // Node's `ca` replaces the bundled roots; keep them so "extra CA" does not break public servers.
-    this.tlsOptions = { rejectUnauthorized: options.verifyTls ?? true, ...(extra ? { ca: [...rootCertificates, ...extra] } : {}) };
+    const ca = caWithBundledRoots(options.ca);
+    this.tlsOptions = { rejectUnauthorized: options.verifyTls ?? true, ...(ca ? { ca } : {}) };
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
@@ -224,7 +221,7 @@ export class Http1Stack implements HttpStack {
    */
   private exchange(c: Conn, req: HttpRequest, head: string, length: number, pulled: { any: boolean }): Promise<HttpResponse> {
     const { socket } = c;
-    const parser = new ResponseParser(req.method === 'HEAD', MAX_BODY);
+    const parser = new ResponseParser(req.method === 'HEAD', MAX_RESPONSE_BODY);
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
       /** Undefined while the body is going out; then whether all of it went. */
