@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SmallFileReader, PREFETCH_MAX_BYTES, PREFETCH_TTL_MS, smallFileReader } from '../../main/engine/tus/small-files';
-import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { makeTempDir, removeDir, sha256Buffer, sha256File, writeRandomFile } from '../helpers/files';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer } from '../servers/conformance';
 import { startEngine, waitJobsDone } from '../queue/helpers';
@@ -54,7 +54,7 @@ describe('SmallFileReader', () => {
     r.prefetch([missing, folder, big], 64 * 1024);
     await expect(r.read(missing)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(r.read(folder)).rejects.toMatchObject({ code: 'EISDIR' });
-    expect(await sha256File(big)).toBe(await sha256OfBuffer(await r.read(big)));
+    expect(await sha256File(big)).toBe(sha256Buffer(await r.read(big)));
     expect(r.hits).toBe(0);
   });
 
@@ -105,15 +105,7 @@ describe('the queue reads small files ahead in batches', () => {
       shas.set(p, await writeRandomFile(p, 10 + ((i * 389) % 60_000), 500 + i));
     }
     const hitsBefore = smallFileReader.hits;
-    const { engine } = await startEngine(join(dir, 'state-small'), server.endpoint, { settings: { concurrency: 2 } });
-    try {
-      const added = await engine.api.addPaths({ paths: [folder], profileId: 'p1' });
-      const jobs = await waitJobsDone(engine, added.jobIds);
-      expect(jobs.every((j) => j.status === 'completed')).toBe(true);
-      for (const j of jobs) expect(await server.sha256(j.uploadUrl!)).toBe(shas.get(j.path));
-    } finally {
-      await engine.close();
-    }
+    await uploadFolderAndCompare(server, folder, shas, 'state-small', 2);
     // The first jobs start before the server's capabilities are known or their batch is back; the rest come from batches.
     expect(smallFileReader.hits - hitsBefore).toBeGreaterThan(100);
   });
@@ -129,22 +121,31 @@ describe('the queue reads small files ahead in batches', () => {
     }
     const pendingBefore = smallFileReader.pendingCount;
     const hitsBefore = smallFileReader.hits;
-    const { engine } = await startEngine(join(dir, 'state-plain'), plain.endpoint, { settings: { concurrency: 1 } });
     try {
-      const added = await engine.api.addPaths({ paths: [folder], profileId: 'p1' });
-      const jobs = await waitJobsDone(engine, added.jobIds);
-      expect(jobs.every((j) => j.status === 'completed')).toBe(true);
-      for (const j of jobs) expect(await plain.sha256(j.uploadUrl!)).toBe(shas.get(j.path));
-      expect(smallFileReader.pendingCount).toBe(pendingBefore);
-      expect(smallFileReader.hits).toBe(hitsBefore);
+      await uploadFolderAndCompare(plain, folder, shas, 'state-plain', 1);
     } finally {
-      await engine.close();
       await plain.close();
     }
+    expect(smallFileReader.pendingCount).toBe(pendingBefore);
+    expect(smallFileReader.hits).toBe(hitsBefore);
   });
 });
 
-async function sha256OfBuffer(b: Buffer): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  return createHash('sha256').update(b).digest('hex');
+/** Uploads `folder` through a queue to `server` and checks every job completed with the stored bytes of its file. */
+async function uploadFolderAndCompare(
+  server: { endpoint: string; sha256(url: string): Promise<string> },
+  folder: string,
+  shas: Map<string, string>,
+  state: string,
+  concurrency: number,
+): Promise<void> {
+  const { engine } = await startEngine(join(dir, state), server.endpoint, { settings: { concurrency } });
+  try {
+    const added = await engine.api.addPaths({ paths: [folder], profileId: 'p1' });
+    const jobs = await waitJobsDone(engine, added.jobIds);
+    expect(jobs.every((j) => j.status === 'completed')).toBe(true);
+    for (const j of jobs) expect(await server.sha256(j.uploadUrl!)).toBe(shas.get(j.path));
+  } finally {
+    await engine.close();
+  }
 }
