@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { appendFile, chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { utimesSync } from 'node:fs';
 import { TusClient, type TusError, type TusClientOptions } from '../../main/engine/tus';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
@@ -140,10 +141,12 @@ describe('bad input gets a clear error', () => {
           onUploadUrl: (u: string) => {
             url = u;
           },
-          onChunkComplete: async () => {
+          // Synchronous: the uploader does not wait for this callback, and the change must be made before the next
+          // chunk's check starts (an async utimes raced it and sometimes lost).
+          onChunkComplete: () => {
             if (!touched) {
               touched = true;
-              await utimes(path, new Date(), new Date(Date.now() + 5000));
+              utimesSync(path, new Date(), new Date(Date.now() + 5000));
             }
           },
         }),

@@ -3,7 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TusClient } from '../../main/engine/tus';
-import { HashWorker, hashWorker } from '../../main/engine/tus/hash-worker';
+import { HashWorkers, hashWorkers } from '../../main/engine/tus/hash-worker';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
 import { makeTempDir, removeDir, writeRandomFile } from '../helpers/files';
 
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 describe('the hashing worker', () => {
   it('a worker stopped with calls in flight rejects them, and the next call starts a new worker', async () => {
-    const worker = new HashWorker();
+    const worker = new HashWorkers();
     const fh = await open(path, 'r');
     try {
       const sab = new SharedArrayBuffer(data.length);
@@ -46,9 +46,30 @@ describe('the hashing worker', () => {
     }
   });
 
+  it.each([1, 2])('with at most %i thread(s), calls made at once share them and each gets its own digest', async (max) => {
+    const pool = new HashWorkers(max);
+    const fh = await open(path, 'r');
+    try {
+      const ranges = [
+        [0, 1_000_000],
+        [1_000_000, 1_000_000],
+        [2_000_000, data.length - 2_000_000],
+      ] as const;
+      const jobs = ranges.map(([pos, len]) => pool.readAndHash(fh.fd, pos, len, 'sha256', new SharedArrayBuffer(len)));
+      // The second call found the first thread busy and started another, up to the limit.
+      expect(pool.running).toBe(max);
+      const digests = await Promise.all(jobs);
+      expect(digests).toEqual(ranges.map(([pos, len]) => createHash('sha256').update(data.subarray(pos, pos + len)).digest('base64')));
+      await pool.close();
+      expect(pool.running).toBe(0);
+    } finally {
+      await fh.close();
+    }
+  });
+
   it('where no worker can run, checksummed uploads hash on the main thread instead and still verify', async () => {
-    hashWorker.disable();
-    expect(hashWorker.available).toBe(false);
+    hashWorkers.disable();
+    expect(hashWorkers.available).toBe(false);
     const client = new TusClient({ endpoint: conf.endpoint, chunkSize: 1024 * 1024, retryDelay: 5 });
     try {
       for (const checksum of ['sha256', 'md5'] as const) {

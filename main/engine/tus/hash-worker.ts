@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ChecksumAlgorithm } from './types';
 
@@ -51,20 +52,48 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** One worker thread and the calls it has been given. */
+interface Thread {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
 /**
- * One worker thread per process that reads and hashes checksummed request bodies, shared by every upload (hashing is
- * ~1.8 GB/s, far above one upload's need). It is started on first use and does not keep the process alive while idle.
+ * Threads a process hashes on: two where there are two cores or more (`TUSK_HASH_THREADS`, 1–8, overrides it). SHA-256
+ * of one body cannot be split, but the bodies of a checksummed upload are independent, so the next two are read and
+ * hashed at once while the current one is sent. With one thread its ≈0.6 s per GiB was the critical path of a
+ * checksummed upload on a fast link; two gained ≈5 % on this 2-core VM, where the server and the send share the same
+ * cores (bench:throughput runs both; docs/benchmarks.md), and more where cores are free.
  */
-export class HashWorker {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
+export const HASH_THREADS = hashThreads(process.env.TUSK_HASH_THREADS, availableParallelism());
+
+/** The thread count for an override (ignored unless a whole number 1–8) and the number of cores. */
+export function hashThreads(override: string | undefined, cores: number): number {
+  const n = Number(override);
+  if (override && Number.isInteger(n) && n >= 1 && n <= 8) return n;
+  return Math.max(1, Math.min(2, cores));
+}
+
+/**
+ * The worker threads that read and hash checksummed request bodies, shared by every upload in the process. A thread
+ * is started when a call finds every running one busy (up to `threads`), and none keeps the process alive while idle.
+ */
+export class HashWorkers {
+  private readonly threads: Thread[] = [];
   private nextId = 1;
   /** Set when a worker cannot be started here: callers fall back to hashing on the main thread's WebCrypto. */
   private unavailable = false;
 
+  constructor(private readonly maxThreads = HASH_THREADS) {}
+
   /** Whether the worker can be used (false after a failed start). */
   get available(): boolean {
     return !this.unavailable;
+  }
+
+  /** Worker threads running now (for tests and diagnostics). */
+  get running(): number {
+    return this.threads.length;
   }
 
   /**
@@ -72,36 +101,45 @@ export class HashWorker {
    * The caller keeps `fd` open and `target` untouched until this settles.
    */
   readAndHash(fd: number, position: number, len: number, algorithm: ChecksumAlgorithm, target: SharedArrayBuffer): Promise<string> {
-    const worker = this.start();
+    const thread = this.pick();
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, fd, position, len, algorithm, buffer: target });
+      thread.pending.set(id, { resolve, reject });
+      if (thread.pending.size === 1) thread.worker.ref();
+      thread.worker.postMessage({ id, fd, position, len, algorithm, buffer: target });
     });
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
+  /** An idle thread, else a new one while fewer than `maxThreads` run, else the least busy. */
+  private pick(): Thread {
+    const idle = this.threads.find((t) => t.pending.size === 0);
+    if (idle) return idle;
+    if (this.threads.length < this.maxThreads) return this.start();
+    return this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+  }
+
+  private start(): Thread {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
+    const thread: Thread = { worker, pending: new Map() };
     worker.on('message', (m: { id: number; digest?: string; error?: { message: string; code?: string } }) => {
-      const p = this.pending.get(m.id);
+      const p = thread.pending.get(m.id);
       if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) worker.unref();
+      thread.pending.delete(m.id);
+      if (thread.pending.size === 0) worker.unref();
       if (m.error) p.reject(new HashReadError(m.error.message, m.error.code));
       else p.resolve(m.digest ?? '');
     });
     const fail = (err: Error): void => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+      const i = this.threads.indexOf(thread);
+      if (i >= 0) this.threads.splice(i, 1);
+      for (const p of thread.pending.values()) p.reject(err);
+      thread.pending.clear();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`The hashing worker stopped (exit code ${code}).`)));
-    this.worker = worker;
-    return worker;
+    this.threads.push(thread);
+    return thread;
   }
 
   /** Marks the worker unusable (a start failed); hashing falls back to the main thread. */
@@ -110,15 +148,15 @@ export class HashWorker {
   }
 
   /**
-   * Stops the worker thread; calls still waiting reject. The next `readAndHash` starts a new one, so this is safe to
+   * Stops the worker threads; calls still waiting reject. The next `readAndHash` starts a new one, so this is safe to
    * call at any time (an engine shutting down, a test).
    */
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    await worker.terminate();
+    // Out of the pool at once, so a call made while they stop gets a new thread; their waiting calls reject on exit.
+    const stopping = this.threads.splice(0);
+    await Promise.all(stopping.map((t) => t.worker.terminate()));
   }
 }
 
-/** The process's hashing worker. */
-export const hashWorker = new HashWorker();
+/** The process's hashing workers. */
+export const hashWorkers = new HashWorkers();

@@ -1,7 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { TusError } from './errors';
-import { HashReadError, hashWorker } from './hash-worker';
+import { HashReadError, hashWorkers } from './hash-worker';
 import type { ChecksumAlgorithm, SourceDescriptor } from './types';
 
 /**
@@ -35,11 +35,11 @@ export interface UploadSource {
   /** Resolves when the check started by the last `prepare` passed; rejects with `source-changed` otherwise. */
   checked(): Promise<void>;
   /**
-   * The bytes of [start, start+len) in one buffer owned by the source. A file source keeps two such buffers
-   * (`slot` 0 and 1) so the next body can be read and hashed while the current one is sent; a buffer stays valid
-   * until the next `read` of the same slot. A stream source has one buffer and ignores `slot`.
+   * The bytes of [start, start+len) in one buffer owned by the source. A file source keeps one such buffer per
+   * `slot` (a small index: the Uploader uses up to three) so the next bodies can be read and hashed while the current one is sent; a
+   * buffer stays valid until the next `read` of the same slot. A stream source has one buffer and ignores `slot`.
    */
-  read(start: number, len: number, slot?: 0 | 1): Promise<Uint8Array>;
+  read(start: number, len: number, slot?: number): Promise<Uint8Array>;
   /**
    * Streams [start, start+len) in blocks of at most READ_BLOCK bytes; a block's memory is reused after the next pull.
    * A file source reads the first block of the following range ahead while the last block of this one is on the
@@ -50,7 +50,7 @@ export interface UploadSource {
    * Like `read` plus the body's digest, both done off the event loop (a worker thread reads into shared memory and
    * hashes as it reads). Resolves to undefined where no worker can run; then the caller reads and hashes itself.
    */
-  readHashed?(start: number, len: number, slot: 0 | 1, algorithm: ChecksumAlgorithm): Promise<{ data: Uint8Array; digest: string } | undefined>;
+  readHashed?(start: number, len: number, slot: number, algorithm: ChecksumAlgorithm): Promise<{ data: Uint8Array; digest: string } | undefined>;
   /** Whether `read` may be called ahead for the next range while the current one is sent (random access). */
   readonly canReadAhead: boolean;
   close(): Promise<void>;
@@ -99,14 +99,15 @@ export class FileSource implements UploadSource {
   private readonly base: number;
   readonly canReadAhead = true;
   private block: Buffer | undefined;
-  private readonly whole: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
+  /** Whole-body buffers by slot. */
+  private readonly whole: (Buffer | undefined)[] = [];
   /** A read that may outlive an aborted request: waited for before the buffers are reused. */
   private inflight: Promise<void> = Promise.resolve();
   /** The first block of the range expected next, read while the previous range's last block was sent. */
   private ahead: { pos: number; len: number; half: number; done: Promise<void> } | undefined;
   private check: Promise<void> = Promise.resolve();
   /** Body buffers the hashing worker reads into (shared memory, so nothing is copied between threads). */
-  private readonly shared: [SharedArrayBuffer | undefined, SharedArrayBuffer | undefined] = [undefined, undefined];
+  private readonly shared: (SharedArrayBuffer | undefined)[] = [];
   /** Worker reads in flight: the file must stay open (its descriptor number must not be reused) until they end. */
   private readonly workerReads = new Set<Promise<unknown>>();
 
@@ -134,7 +135,7 @@ export class FileSource implements UploadSource {
     return this.check;
   }
 
-  async read(start: number, len: number, slot: 0 | 1 = 0): Promise<Uint8Array> {
+  async read(start: number, len: number, slot = 0): Promise<Uint8Array> {
     await this.inflight;
     let buf = this.whole[slot];
     if (!buf || buf.length < len) buf = this.whole[slot] = Buffer.allocUnsafe(len);
@@ -142,15 +143,15 @@ export class FileSource implements UploadSource {
     return buf.subarray(0, len);
   }
 
-  async readHashed(start: number, len: number, slot: 0 | 1, algorithm: ChecksumAlgorithm): Promise<{ data: Uint8Array; digest: string } | undefined> {
-    if (!hashWorker.available) return undefined;
+  async readHashed(start: number, len: number, slot: number, algorithm: ChecksumAlgorithm): Promise<{ data: Uint8Array; digest: string } | undefined> {
+    if (!hashWorkers.available) return undefined;
     let sab = this.shared[slot];
     if (!sab || sab.byteLength < len) sab = this.shared[slot] = new SharedArrayBuffer(len);
     let job: Promise<string>;
     try {
-      job = hashWorker.readAndHash(this.fh.fd, this.base + start, len, algorithm, sab);
+      job = hashWorkers.readAndHash(this.fh.fd, this.base + start, len, algorithm, sab);
     } catch {
-      hashWorker.disable(); // no worker threads here (a restricted runtime): hash on the main thread instead
+      hashWorkers.disable(); // no worker threads here (a restricted runtime): hash on the main thread instead
       return undefined;
     }
     this.workerReads.add(job);

@@ -1,5 +1,6 @@
 import { TusError, abortedError, errorFromStatus, isTusError } from './errors';
 import { checksumHeader } from './checksum';
+import { HASH_THREADS } from './hash-worker';
 import { encodeMetadata } from './metadata';
 import { retryDelay, shouldRetry } from './retry';
 import { READ_BLOCK, SLICE_SIZE, type UploadSource } from './sources';
@@ -25,11 +26,16 @@ const MAX_CONFLICTS = 5;
  * one of two buffers (the next one while the current one is finishing, see `readAheadTooLate`) and handed to the
  * socket in a few large pieces: one positioned read and a handful of socket writes per request instead of a threadpool read and a `drain`
  * wait per 512 KiB block, which took 8 MiB chunks from ≈0.65× to ≈0.9× a raw PATCH in bench:throughput (at most
- * 2 × 8 MiB held per upload). `Upload-Checksum` is a header, so a checksummed body must be read and hashed before it is
+ * 2 × 8 MiB held per plain upload, 3 × 8 MiB with a checksum). `Upload-Checksum` is a header, so a checksummed body must be read and hashed before it is
  * sent anyway: with a checksum on, larger chunk sizes are split into requests of this size, which keeps memory flat
  * for any file at one round trip per 8 MiB. Without a checksum, larger requests (whole-file uploads) are streamed.
  */
 export const BUFFERED_BODY_MAX = 8 * 1024 * 1024;
+/**
+ * Checksummed bodies read and hashed ahead of the one being sent: one per hashing thread, so on two cores two digests
+ * are computed at once (up to 3 × 8 MiB held per upload).
+ */
+const BODIES_AHEAD_HASHED = HASH_THREADS;
 /** Pieces of a buffered body handed to the socket: about 1/8 s of the measured speed, within these bounds. */
 const MIN_PIECE = 64 * 1024;
 const MAX_PIECE = 4 * 1024 * 1024;
@@ -38,7 +44,7 @@ const MAX_PIECE = 4 * 1024 * 1024;
 interface BufferedBody {
   start: number;
   len: number;
-  slot: 0 | 1;
+  slot: number;
   ready: Promise<{ data: Uint8Array; header: string }>;
 }
 
@@ -104,7 +110,8 @@ export class Uploader {
   private speed = 0;
   private urlAnnounced = false;
   private readonly stopAt: number | undefined;
-  private bodyAhead: BufferedBody | undefined;
+  /** Bodies being read (and hashed) ahead, in order, each in its own buffer slot. */
+  private bodiesAhead: BufferedBody[] = [];
   /** The next plain body's read, started by `metered` once the current body has been handed to the kernel. */
   private readAheadLater: (() => void) | undefined;
   /** Requests that waited for a late read-ahead (see readAheadTooLate); from the third on, it starts with the request. */
@@ -481,42 +488,53 @@ export class Uploader {
 
   /**
    * The body [start, start+len) (and its `Upload-Checksum` header with a checksum, else ''), taken from the read-ahead
-   * when it covers exactly this range. Then the following range is read into the other buffer: with a checksum at
-   * once (read and hashed while this body is sent), without one once this body has been handed to the kernel
-   * (`metered` starts it), unless late reads made requests wait.
+   * when it covers exactly this range. Then the following ranges are read into the other buffers: with a checksum at
+   * once, as many as there are hashing threads (hashed while this body is sent), without one a single range, once
+   * this body has been handed to the kernel (`metered` starts it), unless late reads made requests wait.
    */
   private async bufferedBody(algorithm: ChecksumAlgorithm | undefined, start: number, len: number): Promise<{ data: Uint8Array; header: string }> {
     const { source } = this.init;
-    const ahead = this.bodyAhead;
-    this.bodyAhead = undefined;
-    let slot: 0 | 1 = 0;
+    const ahead = this.bodiesAhead;
     let got: { data: Uint8Array; header: string } | undefined;
-    if (ahead) {
-      slot = ahead.slot;
-      // Waited for either way: its buffer must not be refilled while a read into it is still running.
+    let slot = 0;
+    const first = ahead[0];
+    if (first && first.start === start && first.len === len) {
+      ahead.shift();
       const waitFrom = performance.now();
-      const result = await ahead.ready.catch(() => undefined);
-      if (ahead.start === start && ahead.len === len) got = result;
+      got = await first.ready.catch(() => undefined);
+      slot = first.slot;
       if (!algorithm && readAheadTooLate(performance.now() - waitFrom, this.lastRequestMs)) this.lateWaits++;
+    } else if (first) {
+      // Another range than planned (a retry, a 409): the reads are dropped, but waited for, since their buffers must
+      // not be refilled while a read into them still runs.
+      this.bodiesAhead = [];
+      await Promise.allSettled(ahead.map((b) => b.ready));
     }
     got ??= await readBody(source, algorithm, start, len, slot);
-    const limit = this.stopAt ?? source.size ?? 0;
-    const nextStart = start + len;
-    const nextLen = Math.min(this.maxBody, limit - nextStart);
     this.readAheadLater = undefined;
-    // Only a range that will be buffered too: a larger one is streamed and would not use this read.
-    if (source.canReadAhead && nextLen > 0 && (algorithm || nextLen <= BUFFERED_BODY_MAX)) {
-      const nextSlot: 0 | 1 = slot === 0 ? 1 : 0;
-      const readAhead = (): void => {
-        const ready = readBody(source, algorithm, nextStart, nextLen, nextSlot);
+    if (!source.canReadAhead) return got;
+    const readAhead = (): void => {
+      const depth = algorithm ? BODIES_AHEAD_HASHED : 1;
+      const limit = this.stopAt ?? source.size ?? 0;
+      const queue = this.bodiesAhead;
+      let next = queue.length ? queue[queue.length - 1]!.start + queue[queue.length - 1]!.len : start + len;
+      while (queue.length < depth) {
+        const nextLen = Math.min(this.maxBody, limit - next);
+        // Only a range that will be buffered too: a larger one is streamed and would not use this read.
+        if (nextLen <= 0 || (!algorithm && nextLen > BUFFERED_BODY_MAX)) break;
+        const used = [slot, ...queue.map((b) => b.slot)];
+        let free = 0;
+        while (used.includes(free)) free++;
+        const ready = readBody(source, algorithm, next, nextLen, free);
         ready.catch(() => undefined); // read again (and the error surfaced) when that range is actually sent
-        this.bodyAhead = { start: nextStart, len: nextLen, slot: nextSlot, ready };
-      };
-      // A plain body's successor is read once this body has been handed to the kernel (see readAheadTooLate); a
-      // checksummed one right away, its hashing must overlap the whole send.
-      if (algorithm || this.lateWaits >= 3) readAhead();
-      else this.readAheadLater = readAhead;
-    }
+        queue.push({ start: next, len: nextLen, slot: free, ready });
+        next += nextLen;
+      }
+    };
+    // A plain body's successor is read once this body has been handed to the kernel (see readAheadTooLate); a
+    // checksummed one's right away, their hashing must overlap the whole send.
+    if (algorithm || this.lateWaits >= 3) readAhead();
+    else this.readAheadLater = readAhead;
     return got;
   }
 
@@ -596,7 +614,7 @@ async function* piecesOf(data: Uint8Array, piece: number): AsyncGenerator<Uint8A
 }
 
 /** Reads a body whole into buffer `slot`, with its checksum header when `algorithm` is set (hashed off the event loop where possible). */
-async function readBody(source: UploadSource, algorithm: ChecksumAlgorithm | undefined, start: number, len: number, slot: 0 | 1) {
+async function readBody(source: UploadSource, algorithm: ChecksumAlgorithm | undefined, start: number, len: number, slot: number) {
   if (!algorithm) return { data: await source.read(start, len, slot), header: '' };
   const off = await source.readHashed?.(start, len, slot, algorithm);
   if (off) return { data: off.data, header: `${algorithm} ${off.digest}` };
