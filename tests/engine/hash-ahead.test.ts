@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TusClient, type UploadEvent } from '../../main/engine/tus';
-import { hashThreads } from '../../main/engine/tus/hash-worker';
+import { hashThreads, hashWorkers } from '../../main/engine/tus/hash-worker';
 import { listenOnLoopback, type LoopbackListener } from '../servers/loopback';
 import { makeTempDir, removeDir, writeRandomFile } from '../helpers/files';
 
@@ -74,19 +74,38 @@ afterAll(async () => {
 });
 
 describe('checksummed bodies hashed ahead', () => {
-  it('hashes on as many threads as there are cores, up to two, unless TUSK_HASH_THREADS says 1–8', () => {
-    expect([1, 2, 4, 16].map((cores) => hashThreads(undefined, cores))).toEqual([1, 2, 2, 2]);
+  it('hashes on one thread per core beyond the first, at most two, unless TUSK_HASH_THREADS says 1–8', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => hashThreads(undefined, cores))).toEqual([1, 1, 2, 2, 2]);
     expect(hashThreads('1', 8)).toBe(1);
     expect(hashThreads('8', 2)).toBe(8);
     for (const bad of ['', '0', '9', '1.5', 'two', '-1']) expect(hashThreads(bad, 4)).toBe(2);
   });
 
+  it('the pool limit is settable from 1 to 8 only', () => {
+    const before = hashWorkers.limit;
+    try {
+      hashWorkers.limit = 3;
+      expect(hashWorkers.limit).toBe(3);
+      for (const bad of [0, 9, 1.5]) expect(() => (hashWorkers.limit = bad)).toThrow(/1 to 8/);
+    } finally {
+      hashWorkers.limit = before;
+    }
+  });
+
+  // With one thread one body is read ahead, with two two: each case is run with both.
+  const planHolds = 'the plan holds (no fault)';
+  // The upload then goes on from inside a range already read and hashed ahead.
+  const partlyKept = 'the server kept part of a failed PATCH';
   it.each([
-    ['the plan holds (no fault)', 0],
-    ['the server kept part of a failed PATCH, so the upload goes on from inside a range read ahead', 2],
-  ] as const)('every body goes out with its own range and digest when %s', async (_name, failPatch) => {
+    { name: planHolds, failPatch: 0, threads: 1 },
+    { name: planHolds, failPatch: 0, threads: 2 },
+    { name: partlyKept, failPatch: 2, threads: 1 },
+    { name: partlyKept, failPatch: 2, threads: 2 },
+  ])('every body goes out with its own range and digest when $name ($threads hashing threads)', async ({ failPatch, threads }) => {
+    const before = hashWorkers.limit;
+    hashWorkers.limit = threads;
     const chunkSize = 100_003;
-    const path = join(dir, `f-${failPatch}.bin`);
+    const path = join(dir, `f-${failPatch}-${threads}.bin`);
     await writeRandomFile(path, 1_000_000, 7 + failPatch);
     const source = await readFile(path);
     const server = await startPartialKeepingServer(failPatch, 33_333);
@@ -105,9 +124,12 @@ describe('checksummed bodies hashed ahead', () => {
       expect(offsets.some((o) => o % chunkSize !== 0)).toBe(failPatch > 0);
       if (failPatch) expect(events.filter((e) => e.type === 'retry')).toHaveLength(1);
       expect(server.stored().equals(source)).toBe(true);
+      expect(hashWorkers.running).toBe(threads);
     } finally {
+      hashWorkers.limit = before;
       await client.close();
       await server.close();
+      await hashWorkers.close();
     }
   });
 });

@@ -59,11 +59,12 @@ interface Thread {
 }
 
 /**
- * Threads a process hashes on: two where there are two cores or more (`TUSK_HASH_THREADS`, 1–8, overrides it). SHA-256
- * of one body cannot be split, but the bodies of a checksummed upload are independent, so the next two are read and
- * hashed at once while the current one is sent. With one thread its ≈0.6 s per GiB was the critical path of a
- * checksummed upload on a fast link; two gained ≈5 % on this 2-core VM, where the server and the send share the same
- * cores (bench:throughput runs both; docs/benchmarks.md), and more where cores are free.
+ * Threads a process hashes on by default: one per core beyond the first, at most two (`TUSK_HASH_THREADS`, 1–8,
+ * overrides it). SHA-256 of one body cannot be split, but the bodies of a checksummed upload are independent, so with
+ * two threads the next two are read and hashed at once while the current one is sent, and parallel checksummed
+ * uploads do not queue behind one thread (≈1.7 GB/s here). Why not two on two cores: there the event loop sending,
+ * the second thread and (on loopback) the server compete for the same cores, and bench:throughput measured two
+ * threads at 0.93–0.97× of one (docs/benchmarks.md); a core left free is what a second thread needs.
  */
 export const HASH_THREADS = hashThreads(process.env.TUSK_HASH_THREADS, availableParallelism());
 
@@ -71,20 +72,36 @@ export const HASH_THREADS = hashThreads(process.env.TUSK_HASH_THREADS, available
 export function hashThreads(override: string | undefined, cores: number): number {
   const n = Number(override);
   if (override && Number.isInteger(n) && n >= 1 && n <= 8) return n;
-  return Math.max(1, Math.min(2, cores));
+  return Math.max(1, Math.min(2, cores - 1));
 }
 
 /**
  * The worker threads that read and hash checksummed request bodies, shared by every upload in the process. A thread
- * is started when a call finds every running one busy (up to `threads`), and none keeps the process alive while idle.
+ * is started when a call finds every running one busy (up to `limit`), and none keeps the process alive while idle.
  */
 export class HashWorkers {
   private readonly threads: Thread[] = [];
   private nextId = 1;
   /** Set when a worker cannot be started here: callers fall back to hashing on the main thread's WebCrypto. */
   private unavailable = false;
+  private maxThreads: number;
 
-  constructor(private readonly maxThreads = HASH_THREADS) {}
+  constructor(limit = HASH_THREADS) {
+    this.maxThreads = limit;
+  }
+
+  /**
+   * Threads this pool runs at most; uploads read and hash that many bodies ahead. Settable (1–8) by an embedding app
+   * or a test; running threads above a lowered limit finish their calls and are not given new ones.
+   */
+  get limit(): number {
+    return this.maxThreads;
+  }
+
+  set limit(n: number) {
+    if (!Number.isInteger(n) || n < 1 || n > 8) throw new RangeError(`The hashing thread limit must be a whole number from 1 to 8, got ${n}.`);
+    this.maxThreads = n;
+  }
 
   /** Whether the worker can be used (false after a failed start). */
   get available(): boolean {
@@ -112,10 +129,11 @@ export class HashWorkers {
 
   /** An idle thread, else a new one while fewer than `maxThreads` run, else the least busy. */
   private pick(): Thread {
-    const idle = this.threads.find((t) => t.pending.size === 0);
+    const usable = this.threads.slice(0, this.maxThreads);
+    const idle = usable.find((t) => t.pending.size === 0);
     if (idle) return idle;
-    if (this.threads.length < this.maxThreads) return this.start();
-    return this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    if (usable.length < this.maxThreads) return this.start();
+    return usable.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
   }
 
   private start(): Thread {

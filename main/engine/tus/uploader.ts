@@ -1,6 +1,6 @@
 import { TusError, abortedError, errorFromStatus, isTusError } from './errors';
 import { checksumHeader } from './checksum';
-import { HASH_THREADS } from './hash-worker';
+import { hashWorkers } from './hash-worker';
 import { encodeMetadata } from './metadata';
 import { retryDelay, shouldRetry } from './retry';
 import { READ_BLOCK, SLICE_SIZE, type UploadSource } from './sources';
@@ -24,18 +24,14 @@ const MAX_CONFLICTS = 5;
 /**
  * Largest body read whole into memory before its request. Every request body up to this size is read in one go into
  * one of two buffers (the next one while the current one is finishing, see `readAheadTooLate`) and handed to the
- * socket in a few large pieces: one positioned read and a handful of socket writes per request instead of a threadpool read and a `drain`
- * wait per 512 KiB block, which took 8 MiB chunks from ≈0.65× to ≈0.9× a raw PATCH in bench:throughput (at most
- * 2 × 8 MiB held per plain upload, 3 × 8 MiB with a checksum). `Upload-Checksum` is a header, so a checksummed body must be read and hashed before it is
- * sent anyway: with a checksum on, larger chunk sizes are split into requests of this size, which keeps memory flat
- * for any file at one round trip per 8 MiB. Without a checksum, larger requests (whole-file uploads) are streamed.
+ * socket in a few large pieces: one positioned read and a handful of socket writes per request instead of a
+ * threadpool read and a `drain` wait per 512 KiB block, which took 8 MiB chunks from ≈0.65× to ≈0.9× a raw PATCH in
+ * bench:throughput. At most 2 × 8 MiB are held per upload; with a checksum 1 + (hashing threads) × 8 MiB.
+ * `Upload-Checksum` is a header, so a checksummed body must be read and hashed before it is sent anyway: with a
+ * checksum on, larger chunk sizes are split into requests of this size, which keeps memory flat for any file at one
+ * round trip per 8 MiB. Without a checksum, larger requests (whole-file uploads) are streamed.
  */
 export const BUFFERED_BODY_MAX = 8 * 1024 * 1024;
-/**
- * Checksummed bodies read and hashed ahead of the one being sent: one per hashing thread, so on two cores two digests
- * are computed at once (up to 3 × 8 MiB held per upload).
- */
-const BODIES_AHEAD_HASHED = HASH_THREADS;
 /** Pieces of a buffered body handed to the socket: about 1/8 s of the measured speed, within these bounds. */
 const MIN_PIECE = 64 * 1024;
 const MAX_PIECE = 4 * 1024 * 1024;
@@ -514,7 +510,8 @@ export class Uploader {
     this.readAheadLater = undefined;
     if (!source.canReadAhead) return got;
     const readAhead = (): void => {
-      const depth = algorithm ? BODIES_AHEAD_HASHED : 1;
+      // Checksummed bodies: one ahead per hashing thread, so each thread has one to hash (docs/engine.md).
+      const depth = algorithm ? hashWorkers.limit : 1;
       const limit = this.stopAt ?? source.size ?? 0;
       const queue = this.bodiesAhead;
       let next = queue.length ? queue[queue.length - 1]!.start + queue[queue.length - 1]!.len : start + len;
