@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TusClient, type UploadEvent } from '../../main/engine/tus';
 import { hashThreads, hashWorkers } from '../../main/engine/tus/hash-worker';
 import { listenOnLoopback, type LoopbackListener } from '../servers/loopback';
@@ -92,7 +92,7 @@ describe('checksummed bodies hashed ahead', () => {
     }
   });
 
-  // With one thread one body is read ahead, with two two: each case is run with both.
+  // An upload reads one body more ahead than there are hashing threads: each case is run with one and two threads.
   const planHolds = 'the plan holds (no fault)';
   // The upload then goes on from inside a range already read and hashed ahead.
   const partlyKept = 'the server kept part of a failed PATCH';
@@ -111,6 +111,14 @@ describe('checksummed bodies hashed ahead', () => {
     const server = await startPartialKeepingServer(failPatch, 33_333);
     const events: UploadEvent[] = [];
     const client = new TusClient({ endpoint: server.endpoint, chunkSize, retryDelay: 5 });
+    // Counts the reads in flight at once (the bodies read ahead), through the pool's only entry point.
+    const readAndHash = hashWorkers.readAndHash.bind(hashWorkers);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const spy = vi.spyOn(hashWorkers, 'readAndHash').mockImplementation((...args) => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      return readAndHash(...args).finally(() => inFlight--);
+    });
     try {
       const r = await client.uploadFile({ path, checksum: 'sha256', onEvent: (e) => events.push(e) });
       expect(r.complete).toBe(true);
@@ -125,7 +133,9 @@ describe('checksummed bodies hashed ahead', () => {
       if (failPatch) expect(events.filter((e) => e.type === 'retry')).toHaveLength(1);
       expect(server.stored().equals(source)).toBe(true);
       expect(hashWorkers.running).toBe(threads);
+      expect(maxInFlight).toBe(threads + 1);
     } finally {
+      spy.mockRestore();
       hashWorkers.limit = before;
       await client.close();
       await server.close();
