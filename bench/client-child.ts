@@ -22,6 +22,8 @@ export interface ClientChildResult {
   /** Event-loop delay p99 during the upload, ms. */
   loopP99Ms: number;
   loopMaxMs: number;
+  /** CPU time of the whole process (every thread: event loop, hashing workers, libuv's pool) during the upload, ms. */
+  cpuMs: number;
 }
 
 const [client, endpoint, file, chunkArg, checksumArg] = process.argv.slice(2);
@@ -134,8 +136,9 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 20);
 const loop = monitorEventLoopDelay({ resolution: 10 });
-const result: ClientChildResult = { ok: false, bytes: size, ms: 0, peakRss: 0, rssStart: process.memoryUsage.rss(), maxRssOs: 0, loopP99Ms: 0, loopMaxMs: 0 };
+const result: ClientChildResult = { ok: false, bytes: size, ms: 0, peakRss: 0, rssStart: process.memoryUsage.rss(), maxRssOs: 0, loopP99Ms: 0, loopMaxMs: 0, cpuMs: 0 };
 loop.enable();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 try {
   if (client === 'tusk') await uploadTusk();
@@ -148,6 +151,8 @@ try {
   result.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 result.ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+result.cpuMs = (cpu.user + cpu.system) / 1000;
 loop.disable();
 clearInterval(sampler);
 result.peakRss = Math.max(peakRss, process.memoryUsage.rss());

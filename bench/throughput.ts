@@ -12,9 +12,15 @@
  * Servers and every client run in their own processes so each client's RSS and event loop are its own. The raw
  * baseline for the sha256-verifying server sends the whole file with a digest computed before the clock starts, so
  * it shows what the server side allows; the table's Tusk/raw compares with the raw run on the same server.
+ *
+ * CPU accounting: each case also records the CPU time of the client process (all its threads) and of the server
+ * process (from /proc, Linux). On loopback they share the machine's cores, so (client + server CPU) / cores bounds
+ * any schedule; the bench prints that bound for the sha256 cases next to the least a client could spend (curl's send
+ * plus one hash of the file), which says whether a shortfall is Tusk's overhead or the machine's cores.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, webcrypto } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -62,6 +68,9 @@ interface CaseResult {
   rssStart?: number;
   loopP99Ms?: number;
   loopMaxMs?: number;
+  /** CPU seconds of the client process and of the server process in each round (NaN where unknown). */
+  clientCpuS: number[];
+  serverCpuS: number[];
 }
 
 const fmtChunk = (c: number): string => (c === Infinity ? 'whole' : `${c / MiB} MiB`);
@@ -129,31 +138,50 @@ function runChild(args: string[], env: Record<string, string> = {}): Promise<Cli
   });
 }
 
-async function runCurl(endpoint: string, file: string, size: number, extraHeaders: string[] = []): Promise<{ ok: boolean; ms: number; error?: string }> {
+async function runCurl(endpoint: string, file: string, size: number, extraHeaders: string[] = []): Promise<{ ok: boolean; ms: number; cpuMs?: number; error?: string }> {
   const created = await fetch(endpoint, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size) } });
   const url = new URL(created.headers.get('location') ?? '', endpoint).href;
+  const curlArgs = [
+    '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}\\n', '-X', 'PATCH', '-T', file,
+    '-H', 'Tus-Resumable: 1.0.0', '-H', 'Upload-Offset: 0', '-H', 'Content-Type: application/offset+octet-stream', '-H', 'Expect:',
+    ...extraHeaders.flatMap((h) => ['-H', h]),
+    url,
+  ];
   return new Promise((resolvePromise) => {
-    const child = spawn(
-      'curl',
-      [
-        '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', '-X', 'PATCH', '-T', file,
-        '-H', 'Tus-Resumable: 1.0.0', '-H', 'Upload-Offset: 0', '-H', 'Content-Type: application/offset+octet-stream', '-H', 'Expect:',
-        ...extraHeaders.flatMap((h) => ['-H', h]),
-        url,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // bash's `times` prints the CPU time of its children (curl): user and system, on its second line.
+    const child = spawn('bash', ['-c', 'curl "$@"; times', 'curl', ...curlArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', () => {
-      const [status, seconds] = out.trim().split(' ');
+      const lines = out.trim().split('\n');
+      const [status, seconds] = (lines[0] ?? '').split(' ');
       if (status !== '204') resolvePromise({ ok: false, ms: 0, error: `curl: status ${status} ${err.trim()}` });
-      else resolvePromise({ ok: true, ms: Number(seconds) * 1000 });
+      else resolvePromise({ ok: true, ms: Number(seconds) * 1000, cpuMs: bashTimesMs(lines[2]) });
     });
   });
 }
+
+/** `0m0.020s 0m0.290s` (user, system) → total ms; undefined when it cannot be read. */
+function bashTimesMs(line: string | undefined): number | undefined {
+  const parts = (line ?? '').trim().split(/\s+/).map((t) => /^(\d+)m([\d.]+)s$/.exec(t));
+  if (parts.length !== 2 || parts.some((m) => !m)) return undefined;
+  return parts.reduce((sum, m) => sum + (Number(m![1]) * 60 + Number(m![2])) * 1000, 0);
+}
+
+/** CPU time (user + system) a process has used so far, ms, from /proc (Linux); undefined elsewhere. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name: state is 3rd, utime 14th and stime 15th of the whole line.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 /** The specs with the two-hashing-threads case moved before the default case it follows (order bias cancels out over rounds). */
 function swapHashThreadPair<T extends { client: Client }>(specs: T[]): T[] {
@@ -237,6 +265,9 @@ async function main(): Promise<void> {
     ms: number;
     error?: string;
     child?: ClientChildResult;
+    /** CPU of the client process and of the server process during this run, ms (when they could be read). */
+    cpuMs?: number;
+    serverCpuMs?: number;
   }
   interface Spec {
     server: ServerKey;
@@ -292,6 +323,7 @@ async function main(): Promise<void> {
           console.log(`  (sha256 hash rate this round: ${(sha256Rounds[i]! / MiB).toFixed(0)} MiB/s)`);
         }
         let run: Run;
+        const serverCpuBefore = processCpuMs(servers.pid);
         if (sp.client === 'curl') run = await runCurl(endpoints[sp.server], file, size, sp.checksum === 'sha256' ? [checksumHeader] : []);
         else {
           const twoThreads = sp.client === 'tusk-2-hash-threads';
@@ -299,14 +331,19 @@ async function main(): Promise<void> {
             [twoThreads ? 'tusk' : sp.client, endpoints[sp.server], file, String(sp.chunk), sp.checksum],
             twoThreads ? { TUSK_HASH_THREADS: '2' } : {},
           );
-          run = { ok: child.ok, ms: child.ms, error: child.error, child };
+          run = { ok: child.ok, ms: child.ms, error: child.error, child, cpuMs: child.cpuMs };
         }
+        const serverCpuAfter = processCpuMs(servers.pid);
+        if (serverCpuBefore !== undefined && serverCpuAfter !== undefined) run.serverCpuMs = serverCpuAfter - serverCpuBefore;
         if (sp.server === 'tusNode') await cleanTusNode();
         sp.runs.push(run);
         const c = run.child;
         console.log(
           `  ${label(sp)} ` +
             (run.ok ? `${(size / MiB / (run.ms / 1000)).toFixed(0).padStart(6)} MiB/s` : `FAILED: ${run.error}`) +
+            (run.ok && run.cpuMs !== undefined && run.serverCpuMs !== undefined
+              ? `  cpu ${(run.cpuMs / 1000).toFixed(2)} s + server ${(run.serverCpuMs / 1000).toFixed(2)} s`
+              : '') +
             (sp.client.startsWith('tusk') && c && run.ok
               ? `  rss ${fmtMiB(c.peakRss)} (at start ${fmtMiB(c.rssStart)}, os max ${fmtMiB(c.maxRssOs)}), loop p99 ${c.loopP99Ms.toFixed(1)} ms`
               : ''),
@@ -326,6 +363,8 @@ async function main(): Promise<void> {
         ...(failed?.error ? { error: failed.error } : {}),
         mibPerS: failed ? 0 : size / MiB / (ms / 1000),
         rounds: sp.runs.map((r) => (r.ok ? size / MiB / (r.ms / 1000) : 0)),
+        clientCpuS: sp.runs.map((r) => (r.cpuMs ?? NaN) / 1000),
+        serverCpuS: sp.runs.map((r) => (r.serverCpuMs ?? NaN) / 1000),
         ...(children.length
           ? {
               peakRss: Math.max(...children.map((c) => c.peakRss)),
@@ -420,6 +459,36 @@ async function main(): Promise<void> {
       alsoReadings.push(
         `floor at 8 MiB chunks: a bare socket PATCH loop (no tus logic, synchronous reads) reaches ${f.text} of the raw whole-file PATCH; ` +
           `Tusk at 8 MiB is ${t.text} of that floor`,
+      );
+    }
+    // CPU accounting: on a loopback bench the client, its hashing and the server share `nproc` cores, so the CPU
+    // time they use bounds the speed: no schedule can beat (client + server CPU) / cores per file.
+    const gib = size / (1024 * MiB);
+    const perGiB = (xs: number[]): string => (median(xs.filter((x) => !Number.isNaN(x))) / gib).toFixed(2);
+    const cpuKnown = (r: CaseResult | undefined): r is CaseResult =>
+      !!r?.ok && r.clientCpuS.every((x) => !Number.isNaN(x)) && r.serverCpuS.every((x) => !Number.isNaN(x));
+    const cpuCases = [find('discard', rawClient, Infinity), find('discard', 'tusk', Infinity), find('discard', 'tusk', 8 * MiB), find('discard', 'socket-loop', 8 * MiB)];
+    if (cpuCases.every(cpuKnown)) {
+      alsoReadings.push(
+        'CPU per GiB on the discard server, client + server (medians): ' +
+          cpuCases.map((r) => `${r!.client} ${fmtChunk(r!.chunk)} ${perGiB(r!.clientCpuS)} + ${perGiB(r!.serverCpuS)} s`).join('; '),
+      );
+    }
+    const sameServerCurl = find('discardSha256NoVerify', 'curl', Infinity, 'sha256');
+    for (const chunk of [8 * MiB, Infinity]) {
+      const t = find('discardSha256NoVerify', 'tusk', chunk, 'sha256');
+      if (!cpuKnown(t) || !cpuKnown(sameServerCurl) || sha256Rounds.length !== t.rounds.length) continue;
+      const cores = machine.nproc;
+      const tuskBound = t.rounds.map((_, i) => size / MiB / ((t.clientCpuS[i]! + t.serverCpuS[i]!) / cores));
+      const hashS = sha256Rounds.map((rate) => size / rate);
+      const leastBound = t.rounds.map((_, i) => size / MiB / ((sameServerCurl.clientCpuS[i]! + hashS[i]! + sameServerCurl.serverCpuS[i]!) / cores));
+      const ofHash = (bounds: number[]): string => median(bounds.map((b, i) => b / (sha256Rounds[i]! / MiB))).toFixed(2);
+      alsoReadings.push(
+        `CPU bound, sha256 to the non-verifying server, ${fmtChunk(chunk)} chunks, per GiB: Tusk's process ${perGiB(t.clientCpuS)} s ` +
+          `+ the server ${perGiB(t.serverCpuS)} s on ${cores} cores → at most ${median(tuskBound).toFixed(0)} MiB/s ` +
+          `(${ofHash(tuskBound)}× the hash rate); Tusk reached ${median(t.rounds.map((x, i) => x / tuskBound[i]!)).toFixed(2)} of it. ` +
+          `The least any client spends, curl's send + one hash of the file (${perGiB(sameServerCurl.clientCpuS)} + ${perGiB(hashS)} s), ` +
+          `+ the server (${perGiB(sameServerCurl.serverCpuS)} s) → at most ${median(leastBound).toFixed(0)} MiB/s (${ofHash(leastBound)}× the hash rate)`,
       );
     }
     const twoThreads = find('discardSha256NoVerify', 'tusk-2-hash-threads', 8 * MiB, 'sha256');
