@@ -30,9 +30,9 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir, removeDir } from '../helpers/files';
+import { listenOnLoopback, type LoopbackListener } from './loopback';
 
 /** Every extension the conformance server can offer, in the order it advertises them. */
 export const ALL_EXTENSIONS = [
@@ -212,7 +212,6 @@ export async function startConformanceServer(opts: ConformanceServerOptions = {}
   await mkdir(dir, { recursive: true });
   const uploads = new Map<string, UploadState>();
   const requests: LoggedRequest[] = [];
-  const sockets = new Set<Socket>();
   let port = 0;
   let origin = '';
 
@@ -599,29 +598,10 @@ export async function startConformanceServer(opts: ConformanceServerOptions = {}
       },
     );
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
-  const listen = async (p: number): Promise<void> => {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(p, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    port = (server.address() as AddressInfo).port;
-    origin = `http://127.0.0.1:${port}`;
-  };
-  const stop = async (): Promise<void> => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-    });
-  };
-  await listen(0);
+  // Restarting listens again on the same port with a fresh listener (the old one closed every connection).
+  let listener: LoopbackListener = await listenOnLoopback(server);
+  port = listener.port;
+  origin = listener.origin;
 
   const find = (idOrUrl: string): UploadState | undefined => uploads.get(idFrom(idOrUrl));
   let closed = false;
@@ -634,7 +614,7 @@ export async function startConformanceServer(opts: ConformanceServerOptions = {}
     async close() {
       if (closed) return;
       closed = true;
-      await stop();
+      await listener.close();
       if (ownDir) await removeDir(dir);
     },
     upload(idOrUrl) {
@@ -676,9 +656,8 @@ export async function startConformanceServer(opts: ConformanceServerOptions = {}
       void rm(u.path, { force: true });
     },
     async restart() {
-      const p = port;
-      await stop();
-      await listen(p);
+      await listener.close();
+      listener = await listenOnLoopback(server, port);
     },
   };
   return api;

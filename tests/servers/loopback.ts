@@ -19,10 +19,11 @@ export interface LoopbackListener {
 /** Starts `server` (http or plain net) on 127.0.0.1 (`port` 0: a random one), tracking its sockets so `close()` is immediate. */
 export async function listenOnLoopback(server: Server, port = 0): Promise<LoopbackListener> {
   const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
+  const track = (s: Socket): void => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
-  });
+  };
+  server.on('connection', track);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -45,6 +46,8 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<Loopba
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+      // The server may listen again through a new listener (a restart on the same port), which tracks its own sockets.
+      server.off('connection', track);
     },
   };
 }
