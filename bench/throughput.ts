@@ -67,6 +67,7 @@ interface CaseResult {
   maxRssOs?: number;
   rssStart?: number;
   loopP99Ms?: number;
+  loopIntervalP99Ms?: number;
   loopMaxMs?: number;
   /** CPU seconds of the client process and of the server process in each round (NaN where unknown). */
   clientCpuS: number[];
@@ -345,7 +346,7 @@ async function main(): Promise<void> {
               ? `  cpu ${(run.cpuMs / 1000).toFixed(2)} s + server ${(run.serverCpuMs / 1000).toFixed(2)} s`
               : '') +
             (sp.client.startsWith('tusk') && c && run.ok
-              ? `  rss ${fmtMiB(c.peakRss)} (at start ${fmtMiB(c.rssStart)}, os max ${fmtMiB(c.maxRssOs)}), loop p99 ${c.loopP99Ms.toFixed(1)} ms`
+              ? `  rss ${fmtMiB(c.peakRss)} (at start ${fmtMiB(c.rssStart)}, os max ${fmtMiB(c.maxRssOs)}), loop delay p99 ${c.loopP99Ms.toFixed(1)} ms (interval ${c.loopIntervalP99Ms.toFixed(1)})`
               : ''),
         );
       }
@@ -371,6 +372,7 @@ async function main(): Promise<void> {
               maxRssOs: Math.max(...children.map((c) => c.maxRssOs)),
               rssStart: Math.max(...children.map((c) => c.rssStart)),
               loopP99Ms: Math.max(...children.map((c) => c.loopP99Ms)),
+              loopIntervalP99Ms: Math.max(...children.map((c) => c.loopIntervalP99Ms)),
               loopMaxMs: Math.max(...children.map((c) => c.loopMaxMs)),
             }
           : {}),
@@ -385,7 +387,7 @@ async function main(): Promise<void> {
   const find = (server: ServerKey, client: Client, chunk: number, checksum: 'none' | 'sha256' = 'none'): CaseResult | undefined =>
     results.find((r) => r.server === server && r.client === client && r.chunk === chunk && r.checksum === checksum && r.ok);
   const lines: string[] = [];
-  lines.push(`| server | checksum | chunk | client | MiB/s | Tusk/raw | Tusk/tus-js-client | Tusk peak RSS (at start) | Tusk loop p99 |`);
+  lines.push(`| server | checksum | chunk | client | MiB/s | Tusk/raw | Tusk/tus-js-client | Tusk peak RSS (at start) | Tusk loop delay p99 |`);
   lines.push(`|---|---|---|---|---:|---:|---:|---:|---:|`);
   for (const r of results) {
     const raw = find(r.server, rawClient, Infinity, r.checksum);
@@ -504,7 +506,12 @@ async function main(): Promise<void> {
     const peakDuring = Math.max(0, ...tuskRuns.map((r) => r.peakRss ?? 0));
     targets.push({ target: 'Tusk peak RSS ≤ 150 MiB', measured: `${fmtMiB(peak)} (during uploads ${fmtMiB(peakDuring)})`, pass: peak <= 150 * MiB });
     const p99 = Math.max(0, ...tuskRuns.map((r) => r.loopP99Ms ?? 0));
-    targets.push({ target: 'Tusk event-loop p99 ≤ 20 ms', measured: `${p99.toFixed(1)} ms`, pass: p99 <= 20 });
+    const intervalP99 = Math.max(0, ...tuskRuns.map((r) => r.loopIntervalP99Ms ?? 0));
+    targets.push({
+      target: 'Tusk event-loop delay p99 ≤ 20 ms',
+      measured: `${p99.toFixed(1)} ms (the histogram's interval p99, 10 ms resolution included: ${intervalP99.toFixed(1)} ms)`,
+      pass: p99 <= 20,
+    });
     const failedRuns = results.filter((r) => !r.ok);
     if (failedRuns.length) targets.push({ target: 'every upload succeeds', measured: `${failedRuns.length} failed`, pass: false });
   }
