@@ -1,7 +1,9 @@
+import { readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { TusError } from './errors';
 import { HashReadError, hashWorkers } from './hash-worker';
+import { ReadPace, SYNC_YIELD_MS, yieldToLoop } from './read-pace';
 import type { ChecksumAlgorithm, SourceDescriptor } from './types';
 
 /**
@@ -106,6 +108,8 @@ export class FileSource implements UploadSource {
   /** The first block of the range expected next, read while the previous range's last block was sent. */
   private ahead: { pos: number; len: number; half: number; done: Promise<void> } | undefined;
   private check: Promise<void> = Promise.resolve();
+  /** Whether streamed blocks are read synchronously (see ReadPace); public for tests and diagnostics. */
+  readonly pace: ReadPace;
   /** Body buffers the hashing worker reads into (shared memory, so nothing is copied between threads). */
   private readonly shared: (SharedArrayBuffer | undefined)[] = [];
   /** Worker reads in flight: the file must stay open (its descriptor number must not be reused) until they end. */
@@ -117,7 +121,9 @@ export class FileSource implements UploadSource {
     private readonly fileSize: number,
     private readonly mtimeMs: number,
     range?: { start: number; end: number },
+    pace = new ReadPace(),
   ) {
+    this.pace = pace;
     this.base = range?.start ?? 0;
     this.size = (range?.end ?? fileSize) - this.base;
     this.descriptor = { kind: 'file', path, size: fileSize, mtimeMs };
@@ -169,42 +175,71 @@ export class FileSource implements UploadSource {
 
   async *slices(start: number, len: number): AsyncGenerator<Uint8Array, void, void> {
     if (len <= 0) return;
-    const ahead = this.ahead;
-    this.ahead = undefined;
     // Constant per source (so a read-ahead's half fits the next range), and no bigger than the file.
     const blockSize = Math.min(READ_BLOCK, this.size);
     if (!this.block) this.block = Buffer.allocUnsafe(blockSize * 2);
     const halves = [this.block.subarray(0, blockSize), this.block.subarray(blockSize, blockSize * 2)];
     const end = start + len;
-    let pos = start;
-    let curLen = Math.min(blockSize, end - pos);
-    let cur: number;
-    let pending: Promise<void> | undefined;
-    if (ahead && ahead.pos === start && ahead.len >= curLen) {
-      cur = ahead.half;
-      pending = ahead.done;
-    } else {
-      await this.inflight;
-      cur = 0;
-      pending = this.track(this.readFully(halves[0], curLen, pos));
-    }
-    while (pos < end) {
-      await pending;
-      const nextPos = pos + curLen;
-      const nextLen = Math.min(blockSize, end - nextPos);
-      pending = undefined;
-      // Read ahead into the other half while this one is on the wire: the rest of this range, or, at its last
-      // block, the first block of the range a next request will most likely ask for.
-      if (nextLen > 0) pending = this.track(this.readFully(halves[1 - cur], nextLen, nextPos));
-      else if (nextPos < this.size) {
-        const aheadLen = Math.min(blockSize, this.size - nextPos);
-        this.ahead = { pos: nextPos, len: aheadLen, half: 1 - cur, done: this.track(this.readFully(halves[1 - cur], aheadLen, nextPos)) };
+    // The first block of this range, when the previous range read it ahead.
+    let pending = this.ahead?.pos === start && this.ahead.len >= Math.min(blockSize, len) ? this.ahead : undefined;
+    this.ahead = undefined;
+    let cur = 0;
+    let lastYield = performance.now();
+    for (let pos = start; pos < end; ) {
+      const n = Math.min(blockSize, end - pos);
+      if (pending?.pos === pos) {
+        await pending.done;
+        cur = pending.half;
+      } else {
+        await this.inflight;
+        if (this.pace.sync) this.readBlockSync(halves[cur]!, n, pos);
+        else await this.track(this.readBlockTimed(halves[cur]!, n, pos));
       }
-      yield halves[cur].subarray(0, curLen);
-      pos = nextPos;
-      curLen = nextLen;
+      pending = undefined;
+      const next = pos + n;
+      // Asynchronous reads go one block ahead into the other half while this one is on the wire: the rest of this
+      // range, or, at its last block, the first block of the range a next request will most likely ask for.
+      if (!this.pace.sync) {
+        const aheadLen = Math.min(blockSize, (next < end ? end : this.size) - next);
+        if (aheadLen > 0) {
+          const read = { pos: next, len: aheadLen, half: 1 - cur, done: this.track(this.readBlockTimed(halves[1 - cur]!, aheadLen, next)) };
+          if (next < end) pending = read;
+          else this.ahead = read;
+        }
+      } else if (performance.now() - lastYield > SYNC_YIELD_MS) {
+        // See ReadPace: with synchronous reads and a kernel that takes every write at once, the loop would never turn.
+        await yieldToLoop();
+        this.pace.yields++;
+        lastYield = performance.now();
+      }
+      yield halves[cur]!.subarray(0, n);
       cur = 1 - cur;
+      pos = next;
     }
+  }
+
+  /** An asynchronous block read, timed for the read pace. */
+  private async readBlockTimed(buf: Buffer, len: number, start: number): Promise<void> {
+    const t0 = performance.now();
+    await this.readFully(buf, len, start);
+    this.pace.noteAsync(performance.now() - t0);
+  }
+
+  /** A synchronous block read (see ReadPace), timed: a slow one returns the source to asynchronous reads. */
+  private readBlockSync(buf: Buffer, len: number, start: number): void {
+    const t0 = performance.now();
+    let done = 0;
+    while (done < len) {
+      let n: number;
+      try {
+        n = readSync(this.fh.fd, buf, done, len - done, this.base + start + done);
+      } catch (cause) {
+        throw fileError(this.path, cause);
+      }
+      if (n === 0) throw this.changed('it became shorter while being uploaded');
+      done += n;
+    }
+    this.pace.noteSync(performance.now() - t0);
   }
 
   private track(p: Promise<void>): Promise<void> {
