@@ -91,8 +91,8 @@ export class HashWorkers {
   }
 
   /**
-   * Threads this pool runs at most; uploads read and hash that many bodies ahead. Settable (1–8) by an embedding app
-   * or a test; running threads above a lowered limit finish their calls and are not given new ones.
+   * Threads this pool runs at most; uploads read and hash one body more than that ahead. Settable (1–8) by an
+   * embedding app or a test; running threads above a lowered limit finish their calls and are not given new ones.
    */
   get limit(): number {
     return this.maxThreads;

@@ -4,7 +4,8 @@
  * Why synchronous at all: a whole-file PATCH on a fast link reads ≈2,000 blocks of 512 KiB per GiB. Through the thread
  * pool each read is a hand-off to another thread and back, and that thread competes for the cores with the sending
  * thread (and, on one machine, the server). Reading the block right before it is written, on the event loop, is what
- * curl does: in bench:throughput's whole-file case it was +14–15 % faster with 20 % less CPU (14 of 14 ABBA pairs).
+ * curl does: whole-file uploads in bench:throughput went +8–16 % with 15–20 % less client CPU (medians of 12 ABBA pairs,
+ * twice; docs/engine.md).
  * Why not always: a read from a slow disk (a cold HDD, a network share) would block the event loop, which in the app is
  * the main process. So reads start asynchronous, go synchronous only after several asynchronous reads in a row came
  * back at page-cache speed, and go back (for the rest of the upload) after one synchronous read that took too long.

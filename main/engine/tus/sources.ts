@@ -37,9 +37,10 @@ export interface UploadSource {
   /** Resolves when the check started by the last `prepare` passed; rejects with `source-changed` otherwise. */
   checked(): Promise<void>;
   /**
-   * The bytes of [start, start+len) in one buffer owned by the source. A file source keeps one such buffer per
-   * `slot` (a small index: the Uploader uses up to three) so the next bodies can be read and hashed while the current one is sent; a
-   * buffer stays valid until the next `read` of the same slot. A stream source has one buffer and ignores `slot`.
+   * The bytes of [start, start+len) in one buffer owned by the source. A file source keeps one such buffer per `slot`
+   * (a small index; the Uploader uses at most 2 + hashing threads) so the next bodies can be read and hashed while the
+   * current one is sent; a buffer stays valid until the next `read` of the same slot. A stream source has one buffer
+   * and ignores `slot`.
    */
   read(start: number, len: number, slot?: number): Promise<Uint8Array>;
   /**
