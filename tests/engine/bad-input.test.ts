@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
-import { utimesSync } from 'node:fs';
+import { unlinkSync, utimesSync } from 'node:fs';
 import { TusClient, type TusError, type TusClientOptions } from '../../main/engine/tus';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
@@ -84,6 +84,31 @@ describe('bad input gets a clear error', () => {
     const err = await failure(client(tusNode.endpoint).uploadFile({ path: join(dir, 'nope.bin') }));
     expect(err.code).toBe('source-missing');
     expect(err.message).toMatch(/File not found.*Check the path/);
+  });
+
+  it('a file deleted mid-upload: this upload finishes from its open handle with the bytes as they were; a new one says it is missing', async (ctx) => {
+    if (process.platform === 'win32') {
+      console.log('skipped "file deleted mid-upload": Windows does not delete a file that is open');
+      ctx.skip();
+    }
+    const path = join(dir, 'deleted-mid-upload.bin');
+    const sha = await writeRandomFile(path, 3_000_000, 8);
+    const c = client(tusNode.endpoint, { chunkSize: 500_000 });
+    let deleted = false;
+    const r = await c.uploadFile({
+      path,
+      onChunkComplete: () => {
+        if (!deleted) {
+          deleted = true;
+          unlinkSync(path);
+        }
+      },
+    });
+    expect(deleted).toBe(true);
+    expect(r.complete).toBe(true);
+    expect(await tusNode.sha256(r.url)).toBe(sha);
+    const err = await failure(c.uploadFile({ path }));
+    expect(err.code).toBe('source-missing');
   });
 
   it('a directory given as a file', async () => {
