@@ -8,7 +8,7 @@
  * number, the error and the countdown to the next attempt.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type {
   AddResult,
@@ -54,6 +54,7 @@ import { smallFileReader } from '../tus/small-files';
 import { SMALL_FILE_MAX } from '../tus/client';
 import { retryDelay, toErrorInfo } from './retry-policy';
 import { completionPatch, historyEntryFor, uploadEventEffect } from './job-runner';
+import { ProfileClients } from './profile-clients';
 import type { LiveJob } from './live-job';
 import { DeltaChanges, batchView, countJob, emptyAgg, isBatchDone, jobView, totalsView, type Agg } from './views';
 
@@ -141,9 +142,7 @@ export class UploadQueue {
   /** Slot units in use per profile and overall: a job takes `SLOT_UNITS`, a small one 1 (see `slotUnits`). */
   private readonly runningPerProfile = new Map<string, number>();
   private runningUnits = 0;
-  private readonly profileCache = new Map<string, ServerProfile>();
-  private readonly clients = new Map<string, { profile: ServerProfile; key: string; client: QueueTusClient }>();
-  private readonly serverInfo = new Map<string, Promise<ServerInfo | undefined>>();
+  private readonly profiles: ProfileClients;
   private concurrency: number;
   private pending: string[] = [];
   private pendingHead = 0;
@@ -202,6 +201,7 @@ export class UploadQueue {
     this.now = options.now ?? Date.now;
     this.concurrency = Math.max(1, options.concurrency);
     this.limiter = new TokenBucketLimiter(options.bandwidthLimit);
+    this.profiles = new ProfileClients({ ...options, rateLimiter: this.limiter });
     this.held = options.autoStart === false;
     this.deltaInterval = options.deltaIntervalMs ?? 100;
     this.retryBase = options.retryBaseDelayMs ?? 1000;
@@ -275,7 +275,7 @@ export class UploadQueue {
       const batch = this.batches.get(this.interruptedAdds.shift()!);
       const opts = batch?.scanning;
       if (!batch || !opts) continue;
-      const profile = await this.profileOf(batch.profileId).catch(() => undefined);
+      const profile = await this.profiles.profile(batch.profileId).catch(() => undefined);
       const read = await rescanInterruptedFolder(batch, opts);
       const scan = 'scan' in read ? read.scan : undefined;
       if ('problem' in read) batch.problems = [...batch.problems, read.problem];
@@ -326,8 +326,7 @@ export class UploadQueue {
     if (this.deltaTimer) clearTimeout(this.deltaTimer);
     this.deltaTimer = undefined;
     this.emitDelta();
-    await Promise.all([...this.clients.values()].map((c) => Promise.resolve(c.client.close?.()).catch(() => undefined)));
-    this.clients.clear();
+    await this.profiles.close();
     await this.store.flush();
   }
 
@@ -363,7 +362,7 @@ export class UploadQueue {
   async addPaths(paths: string[], opts: AddOptions): Promise<AddResult> {
     const result: AddResult = { jobIds: [], batchIds: [], rejected: [] };
     const profile = opts.profile;
-    this.profileCache.set(profile.id, profile);
+    this.profiles.remember(profile);
     const existing = this.unfinishedPaths(profile.id);
     const duplicate = (path: string): BatchProblem | undefined => {
       const status = existing.get(path);
@@ -619,7 +618,7 @@ export class UploadQueue {
    */
   private async terminate(profileId: string, url: string): Promise<{ removed: true } | { removed: false; reason: string; code: string }> {
     try {
-      const client = await this.clientFor(profileId);
+      const client = await this.profiles.client(profileId);
       await client.deleteUpload(url);
       return { removed: true };
     } catch (err) {
@@ -739,10 +738,7 @@ export class UploadQueue {
 
   /** Forgets cached clients of a profile (its endpoint, headers or TLS options changed). */
   profileChanged(profile: ServerProfile | { id: string; deleted: true }): void {
-    this.clients.delete(profile.id);
-    this.serverInfo.delete(profile.id);
-    if ('deleted' in profile) this.profileCache.delete(profile.id);
-    else this.profileCache.set(profile.id, profile);
+    this.profiles.changed(profile);
   }
 
   /** Whether any job uses this profile. */
@@ -874,7 +870,7 @@ export class UploadQueue {
           if (i === this.pendingHead) this.pendingHead++;
           continue;
         }
-        const profile = this.profileCache.get(live.rec.profileId);
+        const profile = this.profiles.cachedProfile(live.rec.profileId);
         const limit = (profile?.maxConcurrent ?? 1) * SLOT_UNITS;
         if ((this.runningPerProfile.get(live.rec.profileId) ?? 0) >= limit) {
           (blocked ??= new Set()).add(live.rec.profileId);
@@ -905,7 +901,7 @@ export class UploadQueue {
       if (this.running.has(rec.id) || smallFileReader.has(rec.path)) continue;
       // Only where the one-request path will run (the server is known to take the body with the creation): elsewhere
       // the copy would expire unused and be read again by the next batch.
-      if (!this.clients.get(rec.profileId)?.client.knownServerInfo?.()?.extensions.includes('creation-with-upload')) continue;
+      if (!this.profiles.existingClient(rec.profileId)?.knownServerInfo?.()?.extensions.includes('creation-with-upload')) continue;
       paths.push(rec.path);
     }
     if (paths.length > 0) smallFileReader.prefetch(paths, SMALL_FILE_MAX);
@@ -953,8 +949,8 @@ export class UploadQueue {
   private async runJob(live: LiveJob): Promise<void> {
     const rec = live.rec;
     const signal = live.controller!.signal;
-    const profile = await this.profileOf(rec.profileId);
-    const client = await this.clientFor(rec.profileId);
+    const profile = await this.profiles.profile(rec.profileId);
+    const client = await this.profiles.client(rec.profileId);
     // A new small job skips the separate source check: its one readFile fails the same way on a missing file, and
     // the size it read is what gets recorded (below).
     const fresh = !rec.uploadUrl && rec.offset === 0 && isSmallJob(rec) && client.uploadSmallFile !== undefined;
@@ -962,7 +958,7 @@ export class UploadQueue {
     if (signal.aborted) return;
     let parallelUploads: number | undefined;
     if (profile.parallelUploads > 1 && rec.size >= profile.parallelUploads * 1024 * 1024) {
-      const info = await this.serverInfoOf(rec.profileId);
+      const info = await this.profiles.serverInfo(rec.profileId);
       if (info?.extensions.includes('concatenation')) parallelUploads = profile.parallelUploads;
     }
     const options: UploadFileOptions & { path: string } = {
@@ -1092,7 +1088,7 @@ export class UploadQueue {
   private async refreshOffset(live: LiveJob): Promise<void> {
     const url = live.rec.uploadUrl;
     if (!url) return;
-    const found = await askServerOffset(() => this.clientFor(live.rec.profileId), url);
+    const found = await askServerOffset(() => this.profiles.client(live.rec.profileId), url);
     if (this.running.has(live.rec.id) || live.rec.uploadUrl !== url) return;
     if (found.kind === 'offset') {
       live.serverOffset = found.offset;
@@ -1104,81 +1100,9 @@ export class UploadQueue {
     }
   }
 
-  private async profileOf(id: string): Promise<ServerProfile> {
-    let p = this.profileCache.get(id);
-    if (!p) {
-      p = await this.options.getProfile(id);
-      if (!p) {
-        throw Object.assign(new Error(`The server profile "${id}" no longer exists.`), {
-          code: 'profile-missing',
-          hint: 'Add the profile again, or remove the job.',
-          retryable: false,
-        });
-      }
-      this.profileCache.set(id, p);
-    }
-    return p;
-  }
-
   /** Loads profiles of restored jobs, so per-server limits are known before scheduling. */
   async warmProfiles(): Promise<void> {
-    const ids = new Set<string>();
-    for (const l of this.jobs.values()) ids.add(l.rec.profileId);
-    for (const id of ids) {
-      const p = await this.options.getProfile(id);
-      if (p) this.profileCache.set(id, p);
-    }
-  }
-
-  private async clientFor(profileId: string): Promise<QueueTusClient> {
-    const profile = await this.profileOf(profileId);
-    const headers = await this.options.resolveHeaders(profileId);
-    // Asked once per job: the profile is compared by identity (a changed profile is a new object, see
-    // `profileChanged`), only the small headers object is serialized.
-    const key = JSON.stringify(headers);
-    const cached = this.clients.get(profileId);
-    if (cached && cached.profile === profile && cached.key === key) return cached.client;
-    if (cached) void Promise.resolve(cached.client.close?.()).catch(() => undefined);
-    const opts: TusClientOptions = {
-      endpoint: profile.endpoint,
-      chunkSize: profile.chunkSize > 0 ? profile.chunkSize : Infinity,
-      checksum: profile.checksum,
-      verifyTls: profile.verifyTls,
-      headers,
-      // Job-level retries here, so a person sees every attempt and its countdown.
-      maxRetries: 0,
-      creationWithUpload: false,
-      storeUrl: false,
-      rateLimiter: this.limiter,
-    };
-    if (profile.caPath) {
-      try {
-        opts.ca = await readFile(profile.caPath);
-      } catch (err) {
-        throw Object.assign(new Error(`The CA certificate ${profile.caPath} of profile "${profile.name}" cannot be read: ${(err as Error).message}`), {
-          code: 'invalid-argument',
-          hint: 'Fix the CA path in the server profile.',
-          retryable: false,
-        });
-      }
-    }
-    const client = this.options.clientFactory(opts);
-    this.clients.set(profileId, { profile, key, client });
-    return client;
-  }
-
-  private serverInfoOf(profileId: string): Promise<ServerInfo | undefined> {
-    let p = this.serverInfo.get(profileId);
-    if (!p) {
-      p = this.clientFor(profileId)
-        .then((c) => c.getServerInfo())
-        .catch(() => {
-          this.serverInfo.delete(profileId);
-          return undefined;
-        });
-      this.serverInfo.set(profileId, p);
-    }
-    return p;
+    await this.profiles.warm([...this.jobs.values()].map((l) => l.rec.profileId));
   }
 
   private clearTimer(live: LiveJob): void {
