@@ -183,6 +183,12 @@ export interface ServerProfile {
   verifyTls: boolean;
   /** Path to an extra CA certificate (PEM). */
   caPath?: string;
+  /**
+   * Forward proxy URL, or false for none; absent: from the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). Set only by
+   * the CLI (`--proxy`, kept in its profiles.json like secret headers); the desktop does not take it over IPC, so a
+   * proxy login is never stored unencrypted there: the app uses the environment.
+   */
+  proxy?: string | false;
   /** Per-server concurrency limit. */
   maxConcurrent: number;
   /** Extra metadata sent with every upload. */

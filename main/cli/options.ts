@@ -23,6 +23,7 @@ export function addTransferOptions(cmd: Command): Command {
     .option('--timeout <s>', 'socket inactivity timeout in seconds (default 30)')
     .option('--insecure', 'do not verify TLS certificates (only for a server you trust)')
     .option('--ca <file>', 'PEM file with an extra CA certificate to trust (servers with a private CA)')
+    .option('--proxy <url>', 'forward proxy http://[user:password@]host:port, or none (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)')
     .option('--state-dir <dir>', 'store upload URLs here and resume interrupted uploads of the same file')
     .option('--json', 'print one JSON object per line on stdout');
 }
@@ -35,7 +36,8 @@ export function addConnectionOptions(cmd: Command): Command {
   return cmd
     .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
     .option('--insecure', 'do not verify TLS certificates (only for a server you trust)')
-    .option('--ca <file>', 'PEM file with an extra CA certificate to trust (servers with a private CA)');
+    .option('--ca <file>', 'PEM file with an extra CA certificate to trust (servers with a private CA)')
+    .option('--proxy <url>', 'forward proxy http://[user:password@]host:port, or none (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)');
 }
 
 /** The flags `addConnectionOptions` adds, as commander hands them over. */
@@ -43,6 +45,7 @@ export interface ConnectionFlags {
   header?: string[];
   insecure?: boolean;
   ca?: string;
+  proxy?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FileUrlStorage } from '../engine/tus/url-storage';
+import { parseProxyUrl } from '../engine/tus/proxy';
 import type { ChecksumOption, TusClientOptions, UploadFileOptions } from '../engine/tus/types';
 
 /** A mistake in how the command was called (exit code 2). */
@@ -87,6 +88,8 @@ export interface TransferFlags {
   insecure?: boolean;
   /** A PEM file with extra trusted CA certificates. */
   ca?: string;
+  /** A forward proxy URL, or `none`. */
+  proxy?: string;
   stateDir?: string;
 }
 
@@ -113,11 +116,22 @@ export function transferOptionsFrom(opts: TransferFlags, endpoint: string): TusC
   }
   if (opts.insecure) out.verifyTls = false;
   if (opts.ca !== undefined) out.ca = readCaFile(opts.ca);
+  if (opts.proxy !== undefined) out.proxy = parseProxyFlag(opts.proxy);
   if (opts.stateDir) {
     out.storeUrl = true;
     out.urlStorage = new FileUrlStorage(join(opts.stateDir, 'urls.json'));
   }
   return out;
+}
+
+/** `--proxy <url|none>`: `none` turns proxies off (the environment's too); a URL that cannot be used is a usage error. */
+export function parseProxyFlag(value: string): string | false {
+  if (value.trim().toLowerCase() === 'none') return false;
+  try {
+    return parseProxyUrl(value.trim(), '--proxy');
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 /** Reads a `--ca` PEM file; a missing file or one without a certificate is a usage error that says so. */

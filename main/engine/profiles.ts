@@ -22,6 +22,7 @@ export function makeProfile(partial: Partial<ServerProfile> & { endpoint: string
     verifyTls: partial.verifyTls ?? true,
     maxConcurrent: partial.maxConcurrent ?? 4,
     ...(partial.caPath ? { caPath: partial.caPath } : {}),
+    ...(partial.proxy !== undefined ? { proxy: partial.proxy } : {}),
     ...(partial.metadata ? { metadata: partial.metadata } : {}),
     ...(partial.builtIn ? { builtIn: true } : {}),
   };

@@ -3,16 +3,16 @@
  * behind `https.createServer` on 127.0.0.1. Covers the engine (`verifyTls`, `ca`) and the CLI (`--insecure`, `--ca`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { createServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server } from '@tus/server';
 import { FileStore } from '@tus/file-store';
 import { TusClient } from '../../main/engine/tus/client';
 import { isTusError, type TusError } from '../../main/engine/tus/errors';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
+import { makeCertificates } from '../helpers/certs';
 import { uploadIdOf } from '../servers/tus-node';
 import { bundleCli, jsonLines, runCli, startCli } from '../cli/run';
 
@@ -26,52 +26,6 @@ let bundle: string;
 let env: Record<string, string>;
 /** Every request the HTTPS server saw: method, path and the `X-Tusk-Test` header (to check `--header`). */
 const seen: Array<{ method: string; url: string; tag: string | undefined }> = [];
-
-/** Makes a CA and a certificate for 127.0.0.1 signed by it (the server sends only its own certificate). */
-async function makeCertificates(dir: string): Promise<{ key: string; cert: string; ca: string }> {
-  const run = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  };
-  run(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=Tusk Test CA',
-  );
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  // Clients match the IP against subjectAltName, not CN.
-  await writeFile(
-    join(dir, 'san.ext'),
-    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
-  );
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-  );
-  return { key: join(dir, 'server.key'), cert: join(dir, 'server.pem'), ca: join(dir, 'ca.pem') };
-}
 
 beforeAll(async () => {
   tmp = await makeTempDir('tusk-tls-');

@@ -187,6 +187,8 @@ describe('server info and errors', () => {
     expect(errorFromStatus('POST', 'u', 412, '', 'w').code).toBe('version');
     expect(errorFromStatus('POST', 'u', 413, '', 'w').code).toBe('too-large');
     expect(errorFromStatus('POST', 'u', 423, '', 'w').retryable).toBe(true);
+    // A proxy in front of the server (not one Tusk was told about) asking for a login.
+    expect(errorFromStatus('PATCH', 'u', 407, '', 'w')).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/proxy asks for a login \(407\).*user:password@host:port/) });
     expect(errorFromStatus('POST', 'u', 403, '', 'w').message).toMatch(/credentials/);
   });
   it('file types come from the extension', () => {

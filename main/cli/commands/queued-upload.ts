@@ -31,6 +31,8 @@ export interface QueuedUploadOptions {
   verifyTls?: boolean;
   /** A PEM file with an extra CA to trust (`--ca`); stored as an absolute path so `tusk queue resume` finds it. */
   caPath?: string;
+  /** `--proxy`: a proxy URL or false (none); absent: the environment's. */
+  proxy?: string | false;
   /** Print a JSON summary instead of text. */
   json?: boolean;
   /** No progress lines on stderr. */
@@ -71,9 +73,9 @@ export function parseRate(text: number | string): number {
 }
 
 /**
- * Finds or creates the profile for an endpoint. A profile is identified by endpoint, headers and TLS settings
- * (`verifyTls`, `caPath`): the same command again gets the same profile (so resume works), while a run with other TLS
- * choices gets its own profile and leaves the jobs of the earlier one with the settings they were queued with.
+ * Finds or creates the profile for an endpoint. A profile is identified by endpoint, headers, TLS settings
+ * (`verifyTls`, `caPath`) and proxy: the same command again gets the same profile (so resume works), while a run with
+ * other choices gets its own profile and leaves the jobs of the earlier one with the settings they were queued with.
  */
 async function profileFor(engine: Engine, o: QueuedUploadOptions): Promise<ServerProfile> {
   const { profiles, queue } = internalsOf(engine);
@@ -85,7 +87,7 @@ async function profileFor(engine: Engine, o: QueuedUploadOptions): Promise<Serve
   const verifyTls = o.verifyTls ?? true;
   const caPath = o.caPath !== undefined ? resolve(o.caPath) : undefined;
   for (const p of await profiles.list()) {
-    if (p.endpoint !== o.endpoint || p.verifyTls !== verifyTls || (p.caPath || undefined) !== caPath) continue;
+    if (p.endpoint !== o.endpoint || p.verifyTls !== verifyTls || (p.caPath || undefined) !== caPath || p.proxy !== o.proxy) continue;
     const stored = await profiles.resolveHeaders(p.id);
     if (JSON.stringify(stored) !== JSON.stringify(o.headers ?? {})) continue;
     const wanted = {
@@ -111,6 +113,7 @@ async function profileFor(engine: Engine, o: QueuedUploadOptions): Promise<Serve
     maxConcurrent: Math.max(4, o.concurrency ?? 4),
     verifyTls,
     ...(caPath !== undefined ? { caPath } : {}),
+    ...(o.proxy !== undefined ? { proxy: o.proxy } : {}),
     ...(o.chunkSize !== undefined ? { chunkSize: o.chunkSize } : {}),
     ...(o.checksum ? { checksum: o.checksum } : {}),
   });

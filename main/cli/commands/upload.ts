@@ -94,6 +94,7 @@ export function resumeHintFor(flags: TransferFlags & { endpoint?: string }, endp
     flags.header?.length ? '--header' : '',
     flags.insecure ? '--insecure' : '',
     flags.ca !== undefined ? '--ca' : '',
+    flags.proxy !== undefined ? '--proxy' : '',
     flags.chunkSize !== undefined ? '--chunk-size' : '',
     flags.checksum !== undefined ? '--checksum' : '',
   ].filter(Boolean);
@@ -252,6 +253,7 @@ export async function runQueuedSelection(
       headers: client.headers,
       verifyTls: client.verifyTls ?? true,
       ...(flags.ca !== undefined ? { caPath: resolve(flags.ca) } : {}),
+      ...(client.proxy !== undefined ? { proxy: client.proxy } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(limitRate !== undefined ? { limitRate } : {}),
       ...(client.chunkSize !== undefined ? { chunkSize: client.chunkSize } : {}),

@@ -83,6 +83,7 @@ export class ProfileClients {
       chunkSize: profile.chunkSize > 0 ? profile.chunkSize : Infinity,
       checksum: profile.checksum,
       verifyTls: profile.verifyTls,
+      ...(profile.proxy !== undefined ? { proxy: profile.proxy } : {}),
       headers,
       // Job-level retries in the queue, so a person sees every attempt and its countdown.
       maxRetries: 0,

@@ -11,6 +11,7 @@ import { retryDelay, shouldRetry } from './retry';
 import { parseServerInfo } from './server-info';
 import { fileError, openFileSource, StreamSource, type UploadSource } from './sources';
 import { Transport, sleep } from './transport';
+import { proxyFor } from './proxy';
 import { parseHttpUrl, resolveLocation } from './url';
 import { FileUrlStorage } from './url-storage';
 import { Uploader, type ResolvedOptions } from './uploader';
@@ -67,7 +68,8 @@ export class TusClient {
       onShouldRetry: options.onShouldRetry,
       rateLimiter: options.rateLimiter,
     };
-    const http = deps.http ?? defaultHttpStack({ verifyTls: options.verifyTls, ca: options.ca, timeout });
+    const proxy = proxyFor(this.endpoint, options.proxy);
+    const http = deps.http ?? defaultHttpStack({ verifyTls: options.verifyTls, ca: options.ca, timeout, proxy });
     this.transport = new Transport(http, options);
     this.urlStorage = options.urlStorage ?? (options.storeUrl ? new FileUrlStorage() : undefined);
   }
@@ -482,5 +484,6 @@ function requireExtension(info: ServerInfo, extension: string, what: string): vo
  * an escape hatch for a server or network where the small stack misbehaves, without a new release.
  */
 export function defaultHttpStack(options: UndiciHttpStackOptions): HttpStack {
-  return process.env.TUSK_HTTP_STACK === 'undici' ? new UndiciHttpStack(options) : new Http1Stack(options);
+  // Http1Stack speaks to servers directly only; through a proxy undici does it (absolute-form requests, CONNECT).
+  return process.env.TUSK_HTTP_STACK === 'undici' || options.proxy ? new UndiciHttpStack(options) : new Http1Stack(options);
 }

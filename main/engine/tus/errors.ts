@@ -70,6 +70,11 @@ export function errorFromStatus(method: string, url: string, status: number, bod
       ...d,
       hint: 'Check the credentials or authorization headers (for example --header "Authorization: Bearer …").',
     });
+  if (status === 407)
+    return new TusError('forbidden', `${what}: the proxy asks for a login (407).`, {
+      ...d,
+      hint: 'Put the login in the proxy URL: http://user:password@host:port (HTTPS_PROXY, HTTP_PROXY or --proxy).',
+    });
   if (status === 409)
     return new TusError('conflict', `${what}: the server's offset differs from the client's (409).`, d);
   if (status === 412)

@@ -1,5 +1,5 @@
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { TusError, errorFromNetwork } from './errors';
 
 /** One HTTP request as the protocol code describes it. */
@@ -32,6 +32,8 @@ export interface UndiciHttpStackOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   /** Socket inactivity timeout in ms (headers and body). */
   timeout?: number;
+  /** A forward proxy URL (see `proxyFor`); requests go through it (CONNECT tunnels for https endpoints). */
+  proxy?: string;
 }
 
 /** Response bodies are kept only for error messages: this much is plenty (both stacks). */
@@ -47,20 +49,24 @@ export function caWithBundledRoots(ca: UndiciHttpStackOptions['ca']): Array<stri
 
 /** HttpStack on undici with one keep-alive Agent per client, so chunk after chunk reuses the connection. */
 export class UndiciHttpStack implements HttpStack {
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
+  private readonly proxy: string | undefined;
 
   constructor(options: UndiciHttpStackOptions = {}) {
     const timeout = options.timeout ?? 30_000;
-    this.agent = new Agent({
-      keepAliveTimeout: 30_000,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      connect: {
-        timeout,
-        rejectUnauthorized: options.verifyTls ?? true,
-        ...(options.ca ? { ca: caWithBundledRoots(options.ca) } : {}),
-      },
-    });
+    const tls = {
+      timeout,
+      rejectUnauthorized: options.verifyTls ?? true,
+      ...(options.ca ? { ca: caWithBundledRoots(options.ca) } : {}),
+    };
+    const pool = { keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout };
+    this.proxy = options.proxy;
+    // Through a proxy the server's TLS options apply inside the tunnel (requestTls); the proxy's own certificate is
+    // checked against the same trust (proxyTls), the extra CA included. http:// endpoints are sent to the proxy as
+    // absolute-form requests, as curl does, not tunnelled: proxies commonly allow CONNECT to port 443 only.
+    this.agent = options.proxy
+      ? new ProxyAgent({ uri: options.proxy, ...pool, requestTls: tls, proxyTls: tls, proxyTunnel: false })
+      : new Agent({ ...pool, connect: tls });
   }
 
   /** Sends a request; network failures become TusErrors (`network`/`timeout`), HTTP statuses are returned. */
@@ -89,7 +95,10 @@ export class UndiciHttpStack implements HttpStack {
       return { status: res.statusCode, headers, body: Buffer.concat(parts).subarray(0, MAX_RESPONSE_BODY).toString('utf8') };
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
-      throw tlsError(req.method, req.url, err) ?? errorFromNetwork(req.method, req.url, err);
+      const tls = tlsError(req.method, req.url, err);
+      if (tls) throw tls;
+      const e = errorFromNetwork(req.method, req.url, err);
+      throw this.proxy ? throughProxy(e, this.proxy, err) : e;
     }
   }
 
@@ -97,6 +106,40 @@ export class UndiciHttpStack implements HttpStack {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * A network failure through a proxy names the proxy: a refused connection or an unknown host is then the proxy's, and
+ * a proxy that refuses (407 for a login, 403…) says so instead of a bare undici message.
+ */
+function throughProxy(e: TusError, proxy: string, cause: unknown): TusError {
+  const where = new URL(proxy).host;
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  // undici words a refused tunnel "Proxy response (N) !== 200", a refused forwarded request "Proxy Authentication Required (407)".
+  const tunnel = /Proxy response \((\d+)\)/.exec(msg) ?? /Proxy Authentication Required \((407)\)/.exec(msg);
+  if (tunnel?.[1] === '407')
+    return new TusError('forbidden', `The proxy ${where} asks for a login (407).`, {
+      method: e.method,
+      url: e.url,
+      cause,
+      hint: 'Put the login in the proxy URL: http://user:password@host:port (HTTPS_PROXY, HTTP_PROXY or --proxy).',
+    });
+  if (tunnel)
+    return new TusError('network', `The proxy ${where} refused to connect to the server (${tunnel[1]}).`, {
+      method: e.method,
+      url: e.url,
+      cause,
+      retryable: Number(tunnel[1]) >= 500,
+      hint: 'Check that the proxy allows this server, or set NO_PROXY for it.',
+    });
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return new TusError(e.code, `Could not get through the proxy ${where}: ${msg}${typeof code === 'string' ? ` (${code})` : ''}.`, {
+    method: e.method,
+    url: e.url,
+    cause,
+    retryable: e.retryable,
+    hint: 'Check that the proxy is running and the proxy setting (HTTPS_PROXY, HTTP_PROXY, NO_PROXY or --proxy).',
+  });
 }
 
 /** OpenSSL/Node codes meaning "the chain does not lead to a CA we trust". */

@@ -72,6 +72,12 @@ export interface TusClientOptions {
   verifyTls?: boolean;
   /** Extra trusted CA certificates (PEM), for servers with a private CA. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /**
+   * Forward proxy, `http://[user:password@]host:port` (or https://). Default: from the environment (`HTTPS_PROXY` for
+   * https endpoints, `HTTP_PROXY` for http ones, `NO_PROXY` exceptions); `false`: never. Loopback endpoints are always
+   * reached directly. Requests through a proxy use the undici stack (see docs/engine.md).
+   */
+  proxy?: string | false;
   /** Encoding of metadata values before base64 (default utf-8). */
   metadataEncoding?: BufferEncoding;
   /** Persist upload URLs by fingerprint for cross-session resume (default false). */
