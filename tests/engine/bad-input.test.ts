@@ -7,6 +7,7 @@ import { unlinkSync, utimesSync } from 'node:fs';
 import { TusClient, type TusError, type TusClientOptions } from '../../main/engine/tus';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
+import { failure } from '../helpers/errors';
 import { makeTempDir, removeDir, writeRandomFile } from '../helpers/files';
 
 let dir: string;
@@ -20,15 +21,6 @@ function client(endpoint: string, extra: Partial<TusClientOptions> = {}): TusCli
   const c = new TusClient({ endpoint, retryDelay: 5, maxRetries: 0, ...extra });
   clients.push(c);
   return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<TusError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!e) throw new Error('expected a failure');
-  return e as TusError;
 }
 
 beforeAll(async () => {

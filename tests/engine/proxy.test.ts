@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { Server } from '@tus/server';
 import { FileStore } from '@tus/file-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TusClient, type TusClientOptions, type TusError } from '../../main/engine/tus';
+import { TusClient, type TusClientOptions } from '../../main/engine/tus';
 import { bypassed, proxyFor } from '../../main/engine/tus/proxy';
 import { startForwardProxy, type ForwardProxy } from '../servers/forward-proxy';
 import { startTusNodeServer, uploadIdOf, type TusNodeServer } from '../servers/tus-node';
 import { makeCertificates } from '../helpers/certs';
+import { failure } from '../helpers/errors';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
 import { bundleCli, jsonLines, runCli } from '../cli/run';
 
@@ -67,15 +68,6 @@ async function upload(opts: TusClientOptions) {
   } finally {
     await client.close();
   }
-}
-
-async function failure(p: Promise<unknown>): Promise<TusError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!e) throw new Error('expected a failure');
-  return e as TusError;
 }
 
 describe('choosing a proxy', () => {
