@@ -19,7 +19,7 @@ export function proxyFor(endpoint: string, explicit: string | false | undefined,
   if (explicit === false) return undefined;
   const target = new URL(endpoint);
   if (isLoopback(target.hostname)) return undefined;
-  let raw: string | undefined;
+  let raw: string;
   let source: string;
   if (explicit !== undefined) {
     raw = explicit;
