@@ -11,6 +11,7 @@ import { internalsOf, type EngineInternals } from './engine-internals';
 import { filterHistory, historyToCsv, historyToJson } from './queue/history';
 import { toErrorInfo } from './queue/queue';
 import { makeProfile } from './profiles';
+import { tusClientOptionsFor } from './queue/profile-clients';
 
 const STRENGTH: ChecksumAlgorithm[] = ['sha512', 'sha256', 'sha1', 'md5'];
 
@@ -233,11 +234,13 @@ async function testServer(parts: EngineInternals, profile: ServerProfile, header
   let info;
   let client: ReturnType<EngineInternals['clientFactory']> | undefined;
   try {
-    client = parts.clientFactory({ endpoint: profile.endpoint, headers, verifyTls: profile.verifyTls, maxRetries: 0, timeout: 10_000 });
+    // The options its uploads use (TLS trust with the profile's CA, proxy, headers), with a shorter timeout.
+    client = parts.clientFactory({ ...(await tusClientOptionsFor(profile, headers)), timeout: 10_000 });
     info = await client.getServerInfo();
   } catch (err) {
     const e = toErrorInfo(err);
-    const unreachable = e.code === 'network' || e.code === 'timeout' || e.code === 'invalid-url';
+    // invalid-argument: the profile itself is unusable (its CA file cannot be read), so the server was not asked.
+    const unreachable = e.code === 'network' || e.code === 'timeout' || e.code === 'invalid-url' || e.code === 'invalid-argument';
     return {
       ...base,
       reachable: !unreachable,

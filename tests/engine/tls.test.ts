@@ -14,6 +14,7 @@ import { isTusError, type TusError } from '../../main/engine/tus/errors';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
 import { makeCertificates } from '../helpers/certs';
 import { uploadIdOf } from '../servers/tus-node';
+import { createEngine } from '../../main/engine';
 import { bundleCli, jsonLines, runCli, startCli } from '../cli/run';
 
 let tmp: string;
@@ -334,3 +335,22 @@ describe('tusk info, server and delete over HTTPS', () => {
     }
   });
 });
+
+describe('Test connection in the app (engine API) with a private CA', () => {
+  it("uses the profile's CA as its uploads do: trusted with it, a clear TLS error without it, an unreadable CA file said as such", async () => {
+    const engine = await createEngine({ stateDir: join(tmp, 'engine-state'), autoStart: false });
+    try {
+      const base = { name: 'private', endpoint, headers: [], chunkSize: 0, checksum: 'auto' as const, parallelUploads: 1, verifyTls: true, maxConcurrent: 2 };
+      const trusted = await engine.api.testConnection({ profile: { ...base, caPath: caFile } });
+      expect(trusted).toMatchObject({ reachable: true, isTus: true, version: '1.0.0' });
+      const untrusted = await engine.api.testConnection({ profile: base });
+      expect(untrusted.error?.message).toMatch(/certificate of 127\.0\.0\.1:\d+ is not trusted/);
+      const missing = await engine.api.testConnection({ profile: { ...base, caPath: join(tmp, 'no-such-ca.pem') } });
+      expect(missing.reachable).toBe(false);
+      expect(missing.error?.message).toMatch(/CA certificate .*no-such-ca\.pem of profile "private" cannot be read/);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+

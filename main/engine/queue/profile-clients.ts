@@ -78,30 +78,7 @@ export class ProfileClients {
     const cached = this.clients.get(profileId);
     if (cached && cached.profile === profile && cached.key === key) return cached.client;
     if (cached) closeQuietly(cached.client);
-    const opts: TusClientOptions = {
-      endpoint: profile.endpoint,
-      chunkSize: profile.chunkSize > 0 ? profile.chunkSize : Infinity,
-      checksum: profile.checksum,
-      verifyTls: profile.verifyTls,
-      ...(profile.proxy !== undefined ? { proxy: profile.proxy } : {}),
-      headers,
-      // Job-level retries in the queue, so a person sees every attempt and its countdown.
-      maxRetries: 0,
-      creationWithUpload: false,
-      storeUrl: false,
-      rateLimiter: this.options.rateLimiter,
-    };
-    if (profile.caPath) {
-      try {
-        opts.ca = await readFile(profile.caPath);
-      } catch (err) {
-        throw Object.assign(new Error(`The CA certificate ${profile.caPath} of profile "${profile.name}" cannot be read: ${(err as Error).message}`), {
-          code: 'invalid-argument',
-          hint: 'Fix the CA path in the server profile.',
-          retryable: false,
-        });
-      }
-    }
+    const opts = await tusClientOptionsFor(profile, headers, this.options.rateLimiter);
     const client = this.options.clientFactory(opts);
     this.clients.set(profileId, { profile, key, client });
     return client;
@@ -142,6 +119,39 @@ export class ProfileClients {
     this.clients.clear();
     await Promise.all(all.map((c) => Promise.resolve(c.client.close?.()).catch(() => undefined)));
   }
+}
+
+/**
+ * The TusClient options of a profile as the queue runs it: endpoint, chunk size, checksum, TLS trust (the CA file
+ * read here), proxy and headers, with retries left to the queue and the upload URL stored by the queue. Also what
+ * "Test connection" uses, so a test reaches the server the way its uploads will.
+ */
+export async function tusClientOptionsFor(profile: ServerProfile, headers: Record<string, string>, rateLimiter?: RateLimiter): Promise<TusClientOptions> {
+  const opts: TusClientOptions = {
+    endpoint: profile.endpoint,
+    chunkSize: profile.chunkSize > 0 ? profile.chunkSize : Infinity,
+    checksum: profile.checksum,
+    verifyTls: profile.verifyTls,
+    ...(profile.proxy !== undefined ? { proxy: profile.proxy } : {}),
+    headers,
+    // Job-level retries in the queue, so a person sees every attempt and its countdown.
+    maxRetries: 0,
+    creationWithUpload: false,
+    storeUrl: false,
+    ...(rateLimiter ? { rateLimiter } : {}),
+  };
+  if (profile.caPath) {
+    try {
+      opts.ca = await readFile(profile.caPath);
+    } catch (err) {
+      throw Object.assign(new Error(`The CA certificate ${profile.caPath} of profile "${profile.name}" cannot be read: ${(err as Error).message}`), {
+        code: 'invalid-argument',
+        hint: 'Fix the CA path in the server profile.',
+        retryable: false,
+      });
+    }
+  }
+  return opts;
 }
 
 function closeQuietly(client: QueueTusClient): void {
