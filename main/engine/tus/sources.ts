@@ -14,7 +14,8 @@ import type { ChecksumAlgorithm, SourceDescriptor } from './types';
 export const SLICE_SIZE = 64 * 1024;
 
 /**
- * File reads for a streamed PATCH: two blocks, one being sent while the next is read. Handing the socket whole
+ * File reads for a streamed PATCH: two blocks, one being sent while the next is read (or, once reads prove fast,
+ * each read right before it is sent: ReadPace). Handing the socket whole
  * 512 KiB blocks instead of 64 KiB slices cuts the per-slice work (generator hops, drain waits, progress) by 8×,
  * which is most of what separated a whole-file PATCH from curl.
  */
@@ -45,8 +46,9 @@ export interface UploadSource {
   read(start: number, len: number, slot?: number): Promise<Uint8Array>;
   /**
    * Streams [start, start+len) in blocks of at most READ_BLOCK bytes; a block's memory is reused after the next pull.
-   * A file source reads the first block of the following range ahead while the last block of this one is on the
-   * wire, so back-to-back chunks never wait for the disk.
+   * While a file source reads through the thread pool it reads one block ahead (at a range's last block, the first
+   * block of the following range), so back-to-back chunks never wait for the disk; once its reads prove fast it reads
+   * each block synchronously right before it is sent (see ReadPace).
    */
   slices(start: number, len: number): AsyncGenerator<Uint8Array, void, void>;
   /**
