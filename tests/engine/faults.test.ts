@@ -81,6 +81,24 @@ describe('faults between client and server', () => {
     expect(await tusNode.sha256(r.url)).toBe(f.sha);
   });
 
+  it("429 and 503 with Retry-After: the retry waits as long as the server asked, not the (shorter) backoff", async () => {
+    const t0 = performance.now();
+    const { f, r, events } = await uploadThrough(300_000, [
+      { kind: 'status', status: 429, headers: { 'Retry-After': '1' }, match: { method: 'POST', nth: 1 } },
+      { kind: 'status', status: 503, headers: { 'Retry-After': '1' }, match: { method: 'PATCH', nth: 2 } },
+    ]);
+    const waited = performance.now() - t0;
+    const retries = events.filter((e): e is Extract<UploadEvent, { type: 'retry' }> => e.type === 'retry');
+    expect(retries.map((e) => [e.error.code, e.delayMs])).toEqual([
+      ['rate-limited', 1000],
+      ['server', 1000],
+    ]);
+    // retryDelay is 5 ms here: without Retry-After both retries would have come within milliseconds.
+    expect(waited).toBeGreaterThanOrEqual(2000);
+    expect(retries[0]!.error.message).toMatch(/slow down \(429 Too Many Requests\)\. It asked to wait 1 s\./);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
   it('a connection reset mid-body is retried from the server offset', async () => {
     const { f, r, events } = await uploadThrough(1_000_000, [{ kind: 'reset', afterBytes: 150_000, match: { method: 'PATCH', nth: 1 } }], {
       chunkSize: 600_000,

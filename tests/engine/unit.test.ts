@@ -18,7 +18,10 @@ import {
   parseServerInfo,
   resolveLocation,
   retryDelay,
+  retryWait,
   shouldRetry,
+  parseRetryAfter,
+  MAX_RETRY_AFTER_MS,
   parseHttpUrl,
   MAX_RETRY_DELAY_MS,
 } from '../../main/engine/tus';
@@ -51,6 +54,22 @@ describe('retry policy', () => {
     expect(retryDelay(20, 1000, () => 0.999999)).toBeLessThan(MAX_RETRY_DELAY_MS);
     expect(retryDelay(20, 1000, () => 0.999999)).toBeGreaterThan(59_000);
     expect(retryDelay(5, 1000, () => 0)).toBe(0);
+  });
+  it("reads Retry-After as seconds or an HTTP date, capped, and ignores anything else", () => {
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter('Sat, 21 Nov 2026 10:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Sat, 21 Nov 2026 09:59:00 GMT', now)).toBe(0); // already past
+    expect(parseRetryAfter('86400', now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter('Sun, 22 Nov 2026 10:00:00 GMT', now)).toBe(MAX_RETRY_AFTER_MS);
+    for (const bad of [undefined, '', '-5', '1.5', 'soon', '2026-11-21', 'Sat, 99 Foo 2026 10:00:00 GMT']) expect(parseRetryAfter(bad, now)).toBeUndefined();
+  });
+  it("waits the server's Retry-After when it is longer than the backoff, and the backoff otherwise", () => {
+    const limited = new TusError('rate-limited', 'x', { retryable: true, retryAfterMs: 5000 });
+    expect(retryWait(limited, 0, 1000, () => 0.5)).toBe(5000);
+    expect(retryWait(limited, 4, 1000, () => 0.5)).toBe(8000);
+    expect(retryWait(net, 0, 1000, () => 0.5)).toBe(500);
   });
 });
 
@@ -180,16 +199,32 @@ describe('server info and errors', () => {
     );
   });
   it('maps statuses to codes with hints and keeps the server words short', () => {
-    const e = errorFromStatus('PATCH', 'http://x/files/1', 503, 'x'.repeat(5000), 'Upload failed');
+    const e = errorFromStatus('PATCH', 'http://x/files/1', { status: 503, body: 'x'.repeat(5000) }, 'Upload failed');
     expect(e.code).toBe('server');
     expect(e.retryable).toBe(true);
     expect(e.serverMessage?.length).toBeLessThan(600);
-    expect(errorFromStatus('POST', 'u', 412, '', 'w').code).toBe('version');
-    expect(errorFromStatus('POST', 'u', 413, '', 'w').code).toBe('too-large');
-    expect(errorFromStatus('POST', 'u', 423, '', 'w').retryable).toBe(true);
+    expect(errorFromStatus('POST', 'u', { status: 412, body: '' }, 'w').code).toBe('version');
+    expect(errorFromStatus('POST', 'u', { status: 413, body: '' }, 'w').code).toBe('too-large');
+    expect(errorFromStatus('POST', 'u', { status: 423, body: '' }, 'w').retryable).toBe(true);
     // A proxy in front of the server (not one Tusk was told about) asking for a login.
-    expect(errorFromStatus('PATCH', 'u', 407, '', 'w')).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/proxy asks for a login \(407\).*user:password@host:port/) });
-    expect(errorFromStatus('POST', 'u', 403, '', 'w').message).toMatch(/credentials/);
+    expect(errorFromStatus('PATCH', 'u', { status: 407, body: '' }, 'w')).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/proxy asks for a login \(407\).*user:password@host:port/) });
+    expect(errorFromStatus('POST', 'u', { status: 403, body: '' }, 'w').message).toMatch(/credentials/);
+  });
+  it("429 is rate-limited and 507 out of storage, both retryable, with the server's Retry-After", () => {
+    const limited = errorFromStatus('PATCH', 'u', { status: 429, body: '', headers: { 'retry-after': '90' } }, 'w');
+    expect(limited).toMatchObject({ code: 'rate-limited', retryable: true, retryAfterMs: 90_000, status: 429 });
+    expect(limited.message).toMatch(/slow down \(429 Too Many Requests\)\. It asked to wait 1 min 30 s\..*Retry-After/);
+    const full = errorFromStatus('PATCH', 'u', { status: 507, body: 'no space', headers: {} }, 'w');
+    expect(full).toMatchObject({ code: 'server', retryable: true, retryAfterMs: undefined });
+    expect(full.message).toMatch(/out of storage \(507\).*no space.*free space/);
+    expect(errorFromStatus('PATCH', 'u', { status: 503, body: '', headers: { 'retry-after': '7' } }, 'w')).toMatchObject({ retryAfterMs: 7000 });
+    // Only a refusal that may pass is "come back later": a 400 with the header is still a plain failure.
+    expect(errorFromStatus('PATCH', 'u', { status: 400, body: '', headers: { 'retry-after': '7' } }, 'w')).toMatchObject({ retryable: false, retryAfterMs: undefined });
+  });
+  it('a 429 to OPTIONS from a limiter without tus headers is rate-limited, not "not a tus server"', () => {
+    expect(() => parseServerInfo('http://x/files', { status: 429, body: 'slow down', headers: { 'retry-after': '3' } })).toThrow(
+      expect.objectContaining({ code: 'rate-limited', retryAfterMs: 3000 }),
+    );
   });
   it('file types come from the extension', () => {
     expect(fileTypeFor('/a/B.JPG')).toBe('image/jpeg');

@@ -177,6 +177,29 @@ describe('controls', () => {
     expect(log.every((l) => (l.delayMs ?? 0) > 0)).toBe(true);
   });
 
+  it("waits as long as a 429's Retry-After asks, beyond its own backoff, then completes", async () => {
+    proxy = await startFaultProxy({ target: env.server.origin });
+    proxy.addFault({ kind: 'status', status: 429, headers: { 'Retry-After': '2' }, match: { method: 'PATCH', nth: 1 } });
+    const file = join(env.dir, 'limited-by-server.bin');
+    await writeRandomFile(file, 300_000, 41);
+    // The queue's own backoff is 200 ms at most here: only the server's header can make it wait 2 s.
+    const { engine: e } = await env.start({}, proxy.endpointFor(env.server.endpoint));
+    const seen: JobView[] = [];
+    e.onDelta((d) => {
+      for (const j of d.jobs ?? []) if (j.status === 'retrying') seen.push(j);
+    });
+    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    const t0 = Date.now();
+    const [done] = await waitJobsDone(e, [id]);
+    await expectSameBytes(done);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    expect(seen[0]?.lastError).toMatchObject({ code: 'rate-limited', status: 429, retryable: true });
+    expect(seen[0]!.nextAttemptAt! - t0).toBeGreaterThanOrEqual(1900);
+    const log = (await e.api.getJobDetails(id)).attemptLog.filter((l) => l.kind === 'retry');
+    expect(log.map((l) => l.delayMs)).toEqual([2000]);
+    expect(log[0]!.message).toMatch(/It asked to wait 2 s\..*Next attempt in 2 s\./);
+  });
+
   it('fails a job that retrying cannot fix (413) with the reason, and a person can retry it', async () => {
     await env.server.close();
     env.server = await startTusNodeServer({ maxSize: 50_000 });

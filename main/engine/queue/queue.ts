@@ -52,7 +52,7 @@ import { mimeTypeOf } from './history';
 import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
 import { smallFileReader } from '../tus/small-files';
 import { SMALL_FILE_MAX } from '../tus/client';
-import { retryDelay, toErrorInfo } from './retry-policy';
+import { retryDelay, serverRetryAfter, toErrorInfo } from './retry-policy';
 import { completionPatch, historyEntryFor, uploadEventEffect } from './job-runner';
 import { ProfileClients } from './profile-clients';
 import type { LiveJob } from './live-job';
@@ -1034,7 +1034,7 @@ export class UploadQueue {
     if (info.code === 'aborted') info.retryable = true;
     if (info.retryable) {
       live.failStreak++;
-      const delay = retryDelay(live.failStreak, this.retryBase, this.retryMax);
+      const delay = Math.max(retryDelay(live.failStreak, this.retryBase, this.retryMax), serverRetryAfter(err));
       const at = this.now() + delay;
       this.log(live, 'retry', `${info.message} Next attempt in ${Math.ceil(delay / 1000)} s.`, undefined, delay);
       this.update(live, { status: 'retrying', lastError: info, nextAttemptAt: at });

@@ -15,6 +15,16 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   return info;
 }
 
+/**
+ * How long the server asked to wait (a 429 or 503 with `Retry-After`, as the engine parsed it), or 0. The queue's
+ * backoff never undercuts it: trying earlier only earns another refusal, and a rate limiter may count that against
+ * the user.
+ */
+export function serverRetryAfter(err: unknown): number {
+  const ms = (err as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
 /** The delay before retry number `streak` (1-based): capped exponential backoff with ±20% jitter. */
 export function retryDelay(streak: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(30, streak - 1)));

@@ -7,7 +7,7 @@ import { UndiciHttpStack, type HttpStack, type UndiciHttpStackOptions } from './
 import { Http1Stack } from './http1';
 import { smallFileReader } from './small-files';
 import { encodeMetadata, parseMetadata, validateMetadata } from './metadata';
-import { retryDelay, shouldRetry } from './retry';
+import { retryWait, shouldRetry } from './retry';
 import { parseServerInfo } from './server-info';
 import { fileError, openFileSource, StreamSource, type UploadSource } from './sources';
 import { Transport, sleep } from './transport';
@@ -162,7 +162,7 @@ export class TusClient {
     // A buffer body: undici's own headers/body timeouts cover a stall, no per-request timer needed.
     const res = await this.transport.send('POST', this.endpoint, headers, data, options.signal);
     if (res.status !== 201 && res.status !== 200)
-      throw errorFromStatus('POST', this.endpoint, res.status, res.body, `Creating the upload (${data.length} bytes) failed`);
+      throw errorFromStatus('POST', this.endpoint, res, `Creating the upload (${data.length} bytes) failed`);
     const location = res.headers['location'];
     if (!location)
       throw new TusError('http', 'The server created the upload but sent no Location header.', {
@@ -275,7 +275,7 @@ export class TusClient {
     requireExtension(info, 'termination', 'Deleting uploads');
     await this.withRetry(async () => {
       const res = await this.transport.send('DELETE', uploadUrl, {}, undefined, signal);
-      if (res.status !== 204 && res.status !== 200) throw errorFromStatus('DELETE', uploadUrl, res.status, res.body, 'Deleting the upload failed');
+      if (res.status !== 204 && res.status !== 200) throw errorFromStatus('DELETE', uploadUrl, res, 'Deleting the upload failed');
     }, signal);
   }
 
@@ -284,7 +284,7 @@ export class TusClient {
     parseHttpUrl(uploadUrl, 'upload URL');
     return this.withRetry(async () => {
       const res = await this.transport.send('HEAD', uploadUrl, {}, undefined, signal);
-      if (res.status < 200 || res.status >= 300) throw errorFromStatus('HEAD', uploadUrl, res.status, res.body, 'Asking for the upload failed');
+      if (res.status < 200 || res.status >= 300) throw errorFromStatus('HEAD', uploadUrl, res, 'Asking for the upload failed');
       const h = res.headers;
       const offset = Number(h['upload-offset']);
       if (!Number.isInteger(offset) || offset < 0)
@@ -441,7 +441,7 @@ export class TusClient {
   }
 
   private locationOf(res: { status: number; headers: Record<string, string>; body: string }, what: string): string {
-    if (res.status !== 201 && res.status !== 200) throw errorFromStatus('POST', this.endpoint, res.status, res.body, what);
+    if (res.status !== 201 && res.status !== 200) throw errorFromStatus('POST', this.endpoint, res, what);
     const loc = res.headers['location'];
     if (!loc)
       throw new TusError('http', `${what}: the server sent no Location header.`, {
@@ -460,7 +460,7 @@ export class TusClient {
         return await fn();
       } catch (err) {
         if (!isTusError(err) || !shouldRetry(err, attempt, this.resolved)) throw err;
-        await sleep(retryDelay(attempt, this.resolved.retryDelay), signal);
+        await sleep(retryWait(err, attempt, this.resolved.retryDelay), signal);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { parseRetryAfter } from './retry';
 import type { TusErrorCode } from './types';
 
 /** How much of a server's response body is kept in an error (enough to read, not enough to flood a log). */
@@ -11,6 +12,8 @@ export interface TusErrorDetails {
   serverMessage?: string;
   hint?: string;
   retryable?: boolean;
+  /** How long the server asked to wait before trying again (its `Retry-After`), in ms. */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -26,6 +29,8 @@ export class TusError extends Error {
   readonly hint?: string;
   /** Whether retrying later may succeed (network, timeout, 423, 5xx). */
   readonly retryable: boolean;
+  /** The server's `Retry-After` in ms (on a 429 or 5xx that carried one): the retry waits at least this long. */
+  readonly retryAfterMs?: number;
   override readonly cause?: unknown;
 
   constructor(code: TusErrorCode, message: string, details: TusErrorDetails = {}) {
@@ -43,8 +48,16 @@ export class TusError extends Error {
     this.serverMessage = serverMessage || undefined;
     this.hint = details.hint;
     this.retryable = details.retryable ?? false;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
     this.cause = details.cause;
   }
+}
+
+/** 42 s, 3 min 5 s: a wait as a person reads it. */
+function formatWait(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s} s`;
+  return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
 }
 
 function truncate(text: string): string {
@@ -57,9 +70,20 @@ export function isTusError(err: unknown): err is TusError {
   return err instanceof TusError || (err instanceof Error && err.name === 'TusError' && 'code' in err);
 }
 
+/** The parts of a response an error is built from. */
+export interface ResponseLike {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
 /** Builds the error for an unexpected HTTP status, with a hint that fits the status. */
-export function errorFromStatus(method: string, url: string, status: number, body: string, what: string): TusError {
+export function errorFromStatus(method: string, url: string, res: ResponseLike, what: string): TusError {
+  const { status, body } = res;
   const d = { method, url, status, serverMessage: body };
+  // Retry-After only means "come back later" on a refusal that may pass (429, 5xx); on anything else it is ignored.
+  const retryAfterMs = status === 429 || status >= 500 ? parseRetryAfter(res.headers?.['retry-after']) : undefined;
+  const wait = retryAfterMs === undefined ? '' : ` It asked to wait ${formatWait(retryAfterMs)}.`;
   if (status === 404 || status === 410)
     return new TusError('not-found', `${what}: the upload or endpoint does not exist (${status}).`, {
       ...d,
@@ -98,10 +122,25 @@ export function errorFromStatus(method: string, url: string, status: number, bod
       ...d,
       hint: 'The data was corrupted in transit; retry, and check proxies between you and the server.',
     });
-  if (status >= 500)
-    return new TusError('server', `${what}: the server failed (${status}).`, {
+  if (status === 429)
+    return new TusError('rate-limited', `${what}: the server asks to slow down (429 Too Many Requests).${wait}`, {
       ...d,
       retryable: true,
+      retryAfterMs,
+      hint: 'Tusk waits as long as the server asks (Retry-After) before trying again; fewer uploads at once also helps.',
+    });
+  if (status === 507)
+    return new TusError('server', `${what}: the server is out of storage (507).${wait}`, {
+      ...d,
+      retryable: true,
+      retryAfterMs,
+      hint: 'The server has no room for more bytes; Tusk retries later, but its operator has to free space.',
+    });
+  if (status >= 500)
+    return new TusError('server', `${what}: the server failed (${status}).${wait}`, {
+      ...d,
+      retryable: true,
+      retryAfterMs,
       hint: 'The server had a problem; retry later or ask its operator.',
     });
   let hint = 'The server answered in a way tus does not expect; check the endpoint and headers.';

@@ -18,7 +18,7 @@ export function parseServerInfo(endpoint: string, res: HttpResponse): ServerInfo
   const h = res.headers;
   const isTus = h['tus-resumable'] !== undefined || h['tus-version'] !== undefined || h['tus-extension'] !== undefined;
   if (res.status < 200 || res.status >= 300) {
-    if (res.status === 404 || res.status === 405 || (!isTus && res.status < 500 && res.status !== 401 && res.status !== 403))
+    if (res.status === 404 || res.status === 405 || (!isTus && res.status < 500 && res.status !== 401 && res.status !== 403 && res.status !== 429))
       throw new TusError('not-tus', `${endpoint} does not look like a tus endpoint (OPTIONS answered ${res.status}).`, {
         method: 'OPTIONS',
         url: endpoint,
@@ -26,7 +26,7 @@ export function parseServerInfo(endpoint: string, res: HttpResponse): ServerInfo
         serverMessage: res.body,
         hint: 'Check the endpoint URL: it should be the tus creation URL, for example https://host/files/.',
       });
-    throw errorFromStatus('OPTIONS', endpoint, res.status, res.body, 'Asking the server what it supports failed');
+    throw errorFromStatus('OPTIONS', endpoint, res, 'Asking the server what it supports failed');
   }
   if (!isTus)
     throw new TusError('not-tus', `${endpoint} answered but is not a tus server (no Tus-Resumable, Tus-Version or Tus-Extension header).`, {

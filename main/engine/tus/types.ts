@@ -209,6 +209,7 @@ export type TusErrorCode =
   | 'version' // 412
   | 'conflict' // 409 that could not be reconciled
   | 'locked' // 423
+  | 'rate-limited' // 429 (waits for the server's Retry-After)
   | 'checksum-mismatch' // 460 more often than retries allow
   | 'not-found' // 404/410
   | 'forbidden' // 401/403

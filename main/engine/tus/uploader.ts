@@ -2,7 +2,7 @@ import { TusError, abortedError, errorFromStatus, isTusError } from './errors';
 import { checksumHeader } from './checksum';
 import { hashWorkers } from './hash-worker';
 import { encodeMetadata } from './metadata';
-import { retryDelay, shouldRetry } from './retry';
+import { retryWait, shouldRetry } from './retry';
 import { READ_BLOCK, SLICE_SIZE, type UploadSource } from './sources';
 import { Transport, sleep } from './transport';
 import { resolveLocation } from './url';
@@ -209,7 +209,7 @@ export class Uploader {
         }
         if (!shouldRetry(err, this.attempt, { maxRetries: this.ctx.options.maxRetries, onShouldRetry: this.ctx.options.onShouldRetry }))
           throw err;
-        const delayMs = retryDelay(this.attempt, this.ctx.options.retryDelay);
+        const delayMs = retryWait(err, this.attempt, this.ctx.options.retryDelay);
         this.attempt++;
         this.retries++;
         this.emit({ type: 'retry', attempt: this.attempt, delayMs, error: err });
@@ -301,7 +301,7 @@ export class Uploader {
   private async head(): Promise<void> {
     const url = this.url as string;
     const res = await this.ctx.transport.send('HEAD', url, {}, undefined, this.init.signal);
-    if (res.status < 200 || res.status >= 300) throw errorFromStatus('HEAD', url, res.status, res.body, 'Asking for the upload offset failed');
+    if (res.status < 200 || res.status >= 300) throw errorFromStatus('HEAD', url, res, 'Asking for the upload offset failed');
     const offset = parseOffset(res.headers['upload-offset'], 'HEAD', url);
     const length = res.headers['upload-length'];
     const size = this.init.source.size;
@@ -362,10 +362,10 @@ export class Uploader {
       res = await this.ctx.transport.send('POST', endpoint, headers, undefined, this.init.signal);
     }
     if (res.status === 413) {
-      throw errorFromStatus('POST', endpoint, 413, res.body, `Creating the upload (${source.size ?? 'unknown'} bytes) failed`);
+      throw errorFromStatus('POST', endpoint, res, `Creating the upload (${source.size ?? 'unknown'} bytes) failed`);
     }
     if (res.status !== 201 && res.status !== 200)
-      throw errorFromStatus('POST', endpoint, res.status, res.body, 'Creating the upload failed');
+      throw errorFromStatus('POST', endpoint, res, 'Creating the upload failed');
     const location = res.headers['location'];
     if (!location)
       throw new TusError('http', 'The server created the upload but sent no Location header.', {
@@ -416,7 +416,7 @@ export class Uploader {
     if (!this.lengthDeclared && source.size !== undefined && start + len === source.size) headers['Upload-Length'] = String(source.size);
     if (len === 0 && !headers['Upload-Length']) return;
     const res = await this.sendBody('PATCH', url, headers, start, len);
-    if (res.status !== 204 && res.status !== 200) throw errorFromStatus('PATCH', url, res.status, res.body, `Uploading bytes ${start}–${start + len} failed`);
+    if (res.status !== 204 && res.status !== 200) throw errorFromStatus('PATCH', url, res, `Uploading bytes ${start}–${start + len} failed`);
     const offset = parseOffset(res.headers['upload-offset'], 'PATCH', url);
     if (offset < start || offset > start + len)
       throw new TusError('http', `The server answered offset ${offset} to a PATCH of bytes ${start}–${start + len}.`, {
