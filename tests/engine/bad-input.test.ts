@@ -72,6 +72,33 @@ describe('bad input gets a clear error', () => {
     expect(err.message).toMatch(/Check the endpoint URL/);
   });
 
+  it('an endpoint that redirects: the error names where to, and nothing is sent there', async () => {
+    let seen = 0;
+    const moved = createServer((q, s) => {
+      seen++;
+      q.resume();
+      // http:// moved to https://, as a web server in front of tusd does; and a relative Location for a missing slash.
+      const to = q.url === '/files' ? '/files/' : 'https://uploads.example/files/';
+      s.writeHead(q.url === '/files' ? 308 : 301, { location: to }).end();
+    });
+    await new Promise<void>((r) => moved.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(moved.address() as AddressInfo).port}`;
+    try {
+      const info = await failure(client(`${origin}/tus/`).getServerInfo());
+      expect(info.code).toBe('http');
+      expect(info.status).toBe(301);
+      expect(info.message).toMatch(/is not the tus endpoint: the server redirects \(301\) to https:\/\/uploads\.example\/files\/\..*use it as the endpoint/);
+      const path = join(dir, 'moved.txt');
+      await writeFile(path, 'some bytes');
+      const upload = await failure(client(`${origin}/files`, { maxRetries: 3 }).uploadFile({ path }));
+      expect(upload.message).toMatch(new RegExp(`redirects \\(308\\) to ${origin}/files/\\.`));
+      expect(upload.retryable).toBe(false);
+      expect(seen).toBe(2); // one OPTIONS each: not retried, not followed
+    } finally {
+      await new Promise((r) => moved.close(r));
+    }
+  });
+
   it('missing file', async () => {
     const err = await failure(client(tusNode.endpoint).uploadFile({ path: join(dir, 'nope.bin') }));
     expect(err.code).toBe('source-missing');

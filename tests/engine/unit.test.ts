@@ -221,6 +221,13 @@ describe('server info and errors', () => {
     // Only a refusal that may pass is "come back later": a 400 with the header is still a plain failure.
     expect(errorFromStatus('PATCH', 'u', { status: 400, body: '', headers: { 'retry-after': '7' } }, 'w')).toMatchObject({ retryable: false, retryAfterMs: undefined });
   });
+  it('a redirect names its target, resolved against the request URL', () => {
+    const e = errorFromStatus('PATCH', 'http://h/files/1', { status: 307, body: '', headers: { location: '../elsewhere/1' } }, 'w');
+    expect(e).toMatchObject({ code: 'http', retryable: false });
+    expect(e.message).toMatch(/redirects \(307\) to http:\/\/h\/elsewhere\/1\..*does not follow redirects/);
+    // A 3xx without a Location is only an unexpected status.
+    expect(errorFromStatus('PATCH', 'u', { status: 304, body: '', headers: {} }, 'w').message).toMatch(/unexpected HTTP status 304/);
+  });
   it('a 429 to OPTIONS from a limiter without tus headers is rate-limited, not "not a tus server"', () => {
     expect(() => parseServerInfo('http://x/files', { status: 429, body: 'slow down', headers: { 'retry-after': '3' } })).toThrow(
       expect.objectContaining({ code: 'rate-limited', retryAfterMs: 3000 }),

@@ -84,6 +84,22 @@ export function errorFromStatus(method: string, url: string, res: ResponseLike, 
   // Retry-After only means "come back later" on a refusal that may pass (429, 5xx); on anything else it is ignored.
   const retryAfterMs = status === 429 || status >= 500 ? parseRetryAfter(res.headers?.['retry-after']) : undefined;
   const wait = retryAfterMs === undefined ? '' : ` It asked to wait ${formatWait(retryAfterMs)}.`;
+  const location = status >= 300 && status < 400 ? res.headers?.['location'] : undefined;
+  if (location) {
+    let target = location;
+    try {
+      target = new URL(location, url).href;
+    } catch {
+      // shown as the server sent it
+    }
+    return new TusError('http', `${what}: the server redirects (${status}) to ${target}.`, {
+      ...d,
+      hint:
+        'Tusk does not follow redirects: a request body would have to be sent twice, and an upload URL that moves ' +
+        'is not one a resume can rely on. If that address is the tus server (http:// moved to https://, a missing ' +
+        'slash), use it as the endpoint.',
+    });
+  }
   if (status === 404 || status === 410)
     return new TusError('not-found', `${what}: the upload or endpoint does not exist (${status}).`, {
       ...d,

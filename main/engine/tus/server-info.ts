@@ -18,6 +18,8 @@ export function parseServerInfo(endpoint: string, res: HttpResponse): ServerInfo
   const h = res.headers;
   const isTus = h['tus-resumable'] !== undefined || h['tus-version'] !== undefined || h['tus-extension'] !== undefined;
   if (res.status < 200 || res.status >= 300) {
+    const redirect = res.status >= 300 && res.status < 400 && h['location'] !== undefined;
+    if (redirect) throw errorFromStatus('OPTIONS', endpoint, res, `${endpoint} is not the tus endpoint`);
     if (res.status === 404 || res.status === 405 || (!isTus && res.status < 500 && res.status !== 401 && res.status !== 403 && res.status !== 429))
       throw new TusError('not-tus', `${endpoint} does not look like a tus endpoint (OPTIONS answered ${res.status}).`, {
         method: 'OPTIONS',
