@@ -196,6 +196,25 @@ describe('@tus/server', () => {
     expect(await tusNode.sha256(r.url)).toBe(f.sha);
   });
 
+  it('resumes a stream: the same data given again, the bytes the server has are skipped (as the seed seeks)', async () => {
+    const f = await file('stream-resume.bin', 700_000, 61);
+    const c = client(tusNode.endpoint, { chunkSize: 256 * 1024 });
+    // Pieces of 50,000 bytes: the server's offset (256 KiB) falls inside one, so a piece is split when skipping.
+    const first = await c.uploadFile({ stream: createReadStream(f.path, { highWaterMark: 50_000 }), stopAt: 256 * 1024 });
+    expect(first).toMatchObject({ complete: false, offset: 256 * 1024 });
+    const events: UploadEvent[] = [];
+    const again = await c.resumeUpload({ stream: createReadStream(f.path, { highWaterMark: 50_000 }), uploadUrl: first.url, onEvent: (e) => events.push(e) });
+    expect(again).toMatchObject({ url: first.url, complete: true, size: 700_000 });
+    expect(events.find((e) => e.type === 'resumed')).toMatchObject({ offset: 256 * 1024 });
+    expect(await tusNode.sha256(again.url)).toBe(f.sha);
+    // A stream shorter than what the server already has: said plainly, nothing sent.
+    const partial = await c.uploadFile({ stream: createReadStream(f.path), stopAt: 300_000 });
+    const short = (await c.resumeUpload({ stream: Readable.from([Buffer.alloc(1000)]), uploadUrl: partial.url }).catch((e: unknown) => e)) as TusError;
+    expect(short.code).toBe('source-changed');
+    expect(short.message).toMatch(/stream ended after 1000 bytes, but the server already has 300000.*same data/);
+    expect((await c.getUploadInfo(partial.url)).offset).toBe(300_000);
+  });
+
   it('uploads a stream whose length is an exact multiple of the chunk size', async () => {
     const data = Buffer.alloc(200_000, 9);
     const r = await client(tusNode.endpoint, { chunkSize: 100_000 }).uploadFile({ stream: Readable.from([data]) });

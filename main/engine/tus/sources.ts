@@ -304,10 +304,13 @@ export class StreamSource implements UploadSource {
   }
 
   async prepare(start: number, max: number): Promise<number> {
-    if (start < this.bufStart || start > this.bufStart + this.bufLen)
+    if (start < this.bufStart)
       throw new TusError('conflict', `The server expects byte ${start} but the stream is at ${this.bufStart}–${this.bufStart + this.bufLen}.`, {
         hint: 'A stream cannot be rewound; upload it again from the beginning.',
       });
+    // Resuming with a stream (seed: `resume_upload(file_stream=…)` seeks to the server's offset): a Node stream cannot
+    // seek, so the bytes the server already has are read and dropped. The caller promises the same data again.
+    if (start > this.bufStart + this.bufLen) await this.skipTo(start);
     const drop = start - this.bufStart;
     if (drop > 0) {
       this.buf.copyWithin(0, drop, this.bufLen);
@@ -343,6 +346,30 @@ export class StreamSource implements UploadSource {
         });
     }
     return Math.min(max, this.bufLen, this.knownSize !== undefined ? this.knownSize - start : Infinity);
+  }
+
+  /** Reads and drops the stream's bytes up to `start` (nothing buffered is needed any more). */
+  private async skipTo(start: number): Promise<void> {
+    this.bufStart += this.bufLen;
+    this.bufLen = 0;
+    while (this.bufStart < start) {
+      const r = this.ended ? { done: true as const, value: undefined } : await this.iterator.next();
+      if (r.done) {
+        this.ended = true;
+        throw new TusError('source-changed', `The stream ended after ${this.bufStart} bytes, but the server already has ${start}.`, {
+          hint: 'Resume with the same data the upload started with (from its first byte).',
+        });
+      }
+      const part = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      const keep = this.bufStart + part.length - start;
+      if (keep > 0) {
+        // This piece crosses `start`: its tail is the first data to send.
+        if (this.buf.length < keep) this.buf = Buffer.allocUnsafe(keep);
+        part.copy(this.buf, 0, part.length - keep);
+        this.bufLen = keep;
+        this.bufStart = start;
+      } else this.bufStart += part.length;
+    }
   }
 
   async checked(): Promise<void> {
