@@ -108,6 +108,31 @@ describe('Ctrl-C during tusk upload', () => {
     expect((await server.uploadIds()).filter((id) => !before.has(id))).toEqual([uploadIdOf(url)]);
   });
 
+  it('standard input: the hint says to pipe the same data into `tusk resume -`; doing so finishes the same upload', async () => {
+    const file = join(tmp, 'stdin.bin');
+    const sum = await writeRandomFile(file, 2 * 1024 * 1024, 24);
+    const before = new Set(await server.uploadIds());
+    const endpoint = proxy.endpointFor(server.endpoint);
+    const { child, done } = startCli(bundle, ['upload', '-', '--endpoint', endpoint, '--chunk-size', '256KiB', '--json'], env, file);
+    await waitForStored(before, 300 * 1024);
+    const { run, ms } = await interrupt(child, done);
+    expect(run.code, run.stderr).toBe(130);
+    expect(ms).toBeLessThan(1000);
+    const [line] = jsonLines(run.stdout);
+    expect(line).toMatchObject({ file: '-', error: { code: 'interrupted' } });
+    const url = line.url as string;
+    expect(run.stderr).toMatch(/Interrupted: stdin stopped at byte \d+\./);
+    const hint = /pipe the same data into `(tusk resume [^`]+)`[^;]*; the bytes the server already has are skipped/.exec(run.stderr)?.[1];
+    expect(hint, run.stderr).toBe(`tusk resume - --url ${url} --endpoint ${endpoint}`);
+
+    const resumed = await fullSpeed(() => runCli(bundle, [...hint!.split(' ').slice(1), '--json'], env, 30_000, file));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming at byte [1-9]\d*/);
+    expect(jsonLines(resumed.stdout)).toEqual([expect.objectContaining({ file: '-', url, complete: true, bytes: 2 * 1024 * 1024 })]);
+    expect(await server.sha256(url)).toBe(sum);
+    expect((await server.uploadIds()).filter((id) => !before.has(id))).toEqual([uploadIdOf(url)]);
+  });
+
   it('direct with --state-dir and several files: files not started are named; the same command again resumes', async () => {
     const a = join(tmp, 'sd-a.bin');
     const b = join(tmp, 'sd-b.bin');

@@ -3,6 +3,7 @@
  * ~0.1 s instead of ~1 s through tsx).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll } from 'vitest';
@@ -37,8 +38,16 @@ export async function bundleCli(outDir: string): Promise<string> {
 }
 
 /** Starts the CLI; `env` is added to a copy of this process's environment. */
-export function startCli(bundle: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [bundle, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function startCli(
+  bundle: string,
+  args: string[],
+  env: Record<string, string> = {},
+  stdinFile?: string,
+): { child: ChildProcess; done: Promise<CliRun> } {
+  // `stdinFile`: standard input redirected from that file, as `tusk upload - < file` does.
+  const input = stdinFile === undefined ? 'ignore' : openSync(stdinFile, 'r');
+  const child = spawn(process.execPath, [bundle, ...args], { cwd: ROOT, stdio: [input, 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  if (typeof input === 'number') closeSync(input);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -51,8 +60,8 @@ export function startCli(bundle: string, args: string[], env: Record<string, str
 }
 
 /** Runs the CLI to the end; a run longer than `timeoutMs` is SIGKILLed (no stray processes after a failing test). */
-export function runCli(bundle: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliRun> {
-  const { child, done } = startCli(bundle, args, env);
+export function runCli(bundle: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, stdinFile?: string): Promise<CliRun> {
+  const { child, done } = startCli(bundle, args, env, stdinFile);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return done.finally(() => clearTimeout(timer));
 }

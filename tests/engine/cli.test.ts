@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
@@ -29,14 +30,21 @@ interface Run {
  * Runs the CLI. Most cases run the CLI source bundled once with esbuild (node starts in ~0.1 s instead of ~1 s
  * through tsx); `via: 'bin'` runs `bin/tusk.js` exactly as a person would.
  */
-function tusk(args: string[], via: 'bundle' | 'bin' = 'bundle'): Promise<Run> {
+function tusk(args: string[], via: 'bundle' | 'bin' = 'bundle', stdin?: { pipe: Buffer } | { file: string }): Promise<Run> {
   return new Promise((resolve, reject) => {
     const argv = via === 'bin' ? [BIN, ...args] : [bundle, ...args];
-    const p = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Standard input: nothing, a pipe fed with bytes (`cat … | tusk`), or a redirected regular file (`tusk … < file`).
+    const input = stdin && 'file' in stdin ? openSync(stdin.file, 'r') : stdin ? 'pipe' : 'ignore';
+    const p = spawn(process.execPath, argv, { cwd: ROOT, stdio: [input, 'pipe', 'pipe'] });
+    if (typeof input === 'number') closeSync(input);
+    if (stdin && 'pipe' in stdin) {
+      p.stdin!.on('error', () => undefined); // a CLI that exits without reading (a usage error) closes the pipe early
+      p.stdin!.end(stdin.pipe);
+    }
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -155,6 +163,48 @@ describe('tusk CLI', () => {
     const [second] = jsonLines(r2.stdout);
     expect(second).toMatchObject({ url: first.url, bytes: 400_000, complete: true });
     expect(await tusNode.sha256(first.url as string)).toBe(sha);
+  });
+
+  it('upload - reads standard input: a pipe with deferred length, a redirected file with its size; resume - skips what the server has', async () => {
+    const a = join(dir, 'piped.bin');
+    const sha = await writeRandomFile(a, 450_000, 14);
+    const bytes = await readFile(a);
+    const base = ['--endpoint', tusNode.endpoint, '--chunk-size', '100000', '--json'];
+    const r1 = await tusk(['upload', '-', ...base, '--metadata', 'filename=backup.bin', '--stop-at', '150000'], 'bundle', { pipe: bytes });
+    expect(r1.code, r1.stderr).toBe(0);
+    const [first] = jsonLines(r1.stdout);
+    expect(first).toMatchObject({ file: '-', bytes: 150_000, complete: false });
+    const info = await tusk(['info', first.url as string, '--json']);
+    // A pipe has no size: the upload was created with deferred length, named as --metadata said.
+    expect(jsonLines(info.stdout)[0]).toMatchObject({ offset: 150_000, length: null, metadata: { filename: 'backup.bin', filetype: 'application/octet-stream' } });
+    const r2 = await tusk(['resume', '-', '--url', first.url as string, '--json'], 'bundle', { pipe: bytes });
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(jsonLines(r2.stdout)[0]).toMatchObject({ file: '-', url: first.url, bytes: 450_000, complete: true });
+    expect(await tusNode.sha256(first.url as string)).toBe(sha);
+
+    const r3 = await tusk(['upload', '-', ...base, '--stop-at', '1'], 'bundle', { file: a });
+    expect(r3.code, r3.stderr).toBe(0);
+    const redirected = jsonLines((await tusk(['info', jsonLines(r3.stdout)[0]!.url as string, '--json'])).stdout)[0];
+    // A redirected file's size is known at creation; the name is "stdin" unless --metadata gives one.
+    expect(redirected).toMatchObject({ length: 450_000, metadata: { filename: 'stdin' } });
+  });
+
+  it('"-" is refused where standard input cannot work: twice, through the queue, in parallel parts', async () => {
+    const folder = await makeTempDir('tusk-cli-folder-');
+    try {
+      for (const args of [
+        ['upload', '-', '-'],
+        ['upload', '-', '--concurrency', '2'],
+        ['upload', '-', folder],
+        ['upload', '-', '--parallel', '2'],
+      ]) {
+        const r = await tusk([...args, '--endpoint', tusNode.endpoint], 'bundle', { pipe: Buffer.from('x') });
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr).toMatch(/standard input/);
+      }
+    } finally {
+      await removeDir(folder);
+    }
   });
 
   it('--state-dir resumes a previous interrupted upload of the same file automatically', async () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { fstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TusClient } from '../../engine/tus/client';
@@ -32,7 +33,7 @@ export function registerUploadCommand(program: Command): void {
     program
       .command('upload')
       .description('upload files and folders to a tus endpoint')
-      .argument('<path...>', 'files or folders to upload')
+      .argument('<path...>', 'files or folders to upload; - reads one upload from standard input')
       .option('--endpoint <url>', 'the tus creation URL, e.g. https://host/files/')
       .option('--concurrency <n>', 'files uploaded at once, 1-64 (uses the queue; default 4)')
       .option('--limit-rate <rate>', 'bandwidth cap in bytes/s, e.g. 500k, 10MiB (uses the queue)'),
@@ -40,8 +41,9 @@ export function registerUploadCommand(program: Command): void {
     await runCommand(Boolean(flags.json), async (out) => {
       if (!flags.endpoint)
         throw new UsageError('Missing --endpoint: give the tus creation URL, e.g. --endpoint https://host/files/.');
-      if (flags.concurrency !== undefined || flags.limitRate !== undefined || (await anyFolder(files)))
-        return runQueuedSelection(files, { ...flags, endpoint: flags.endpoint }, out);
+      const queued = flags.concurrency !== undefined || flags.limitRate !== undefined || (await anyFolder(files));
+      checkStdinUse(files, flags, queued);
+      if (queued) return runQueuedSelection(files, { ...flags, endpoint: flags.endpoint }, out);
       const client = new TusClient(transferOptionsFrom(flags, flags.endpoint));
       const interrupt = trapInterrupt((t) => out.info(t));
       try {
@@ -66,6 +68,41 @@ export function registerUploadCommand(program: Command): void {
       }
     });
   });
+}
+
+/** The path that means standard input (`tar c dir | tusk upload - …`). */
+export const STDIN = '-';
+
+/**
+ * Where `-` (standard input) may be used: once, and only on the direct path (the durable queue persists paths it can
+ * open again; a pipe cannot be), not split into parallel parts, and not from a terminal (nothing would arrive).
+ */
+export function checkStdinUse(files: string[], flags: TransferFlags, queued: boolean): void {
+  const count = files.filter((f) => f === STDIN).length;
+  if (count === 0) return;
+  if (count > 1) throw new UsageError('"-" (standard input) can be given only once.');
+  if (queued)
+    throw new UsageError(
+      '"-" (standard input) cannot go through the queue (folders, --concurrency, --limit-rate): a pipe cannot be opened again after a restart. Upload it on its own.',
+    );
+  if (flags.parallel !== undefined && flags.parallel !== '1')
+    throw new UsageError('--parallel needs files: standard input cannot be split into parts.');
+  if (process.stdin.isTTY)
+    throw new UsageError('"-" reads the upload from standard input, which is a terminal here: pipe the data in, e.g. `tar c dir | tusk upload - --endpoint …`.');
+}
+
+/**
+ * The engine's source for a CLI path: a file, or standard input as a stream (its size known when it is a redirected
+ * regular file, else deferred length; named `stdin` unless --metadata filename=… says otherwise).
+ */
+function sourceFor(file: string, metadata: Record<string, string> | undefined): Pick<UploadFileOptions, 'path' | 'stream' | 'size' | 'metadata'> {
+  if (file !== STDIN) return { path: resolve(file) };
+  const st = fstatSync(0);
+  return {
+    stream: process.stdin,
+    ...(st.isFile() ? { size: st.size } : {}),
+    metadata: { filename: 'stdin', filetype: 'application/octet-stream', ...metadata },
+  };
 }
 
 /** True when any of the paths is a folder (missing paths are left to the upload to report). */
@@ -125,13 +162,16 @@ export async function transferOne(
   options: Partial<UploadFileOptions>,
   ctx: TransferContext,
 ): Promise<TransferOutcome> {
-  const path = resolve(file);
+  const source = sourceFor(file, options.metadata);
+  const label = file === STDIN ? 'stdin' : file;
   const bar = out.progress();
   let url = options.uploadUrl;
   let acked = 0;
   const howToResume = (): string => {
-    if (!url) return `Nothing of ${file} reached the server yet: run the same command again.`;
+    if (!url) return `Nothing of ${label} reached the server yet: run the same command again.`;
     const cmd = `tusk resume ${shellQuote(file)} --url ${shellQuote(url)} ${ctx.hint.args.join(' ')}`.trimEnd();
+    if (file === STDIN)
+      return `To continue, pipe the same data into \`${cmd}\`${ctx.hint.note}; the bytes the server already has are skipped.`;
     const again =
       ctx.hint.stateDir !== undefined ? ', or run the same `tusk upload` again (with --state-dir it resumes by itself)' : '';
     return `To continue ${file}, run \`${cmd}\`${ctx.hint.note}${again}.`;
@@ -145,9 +185,9 @@ export async function transferOne(
     if (ctx.interrupt.signal.aborted) throw abortedError();
     const result: UploadResult = await client.uploadFile({
       ...options,
-      path,
+      ...source,
       signal: ctx.interrupt.signal,
-      onProgress: bar ? (sent, total) => bar.update({ sent, total, label: file, files: ctx.files }) : undefined,
+      onProgress: bar ? (sent, total) => bar.update({ sent, total, label, files: ctx.files }) : undefined,
       onChunkComplete: (offset) => {
         acked = offset;
       },
@@ -170,7 +210,7 @@ export async function transferOne(
     return 'ok';
   } catch (err) {
     if (ctx.interrupt.signal.aborted) {
-      const message = `Interrupted: ${file} stopped at byte ${acked}. ${howToResume()}`;
+      const message = `Interrupted: ${label} stopped at byte ${acked}. ${howToResume()}`;
       out.fail({ file, url: url ?? null, bytes: acked }, 'interrupted', message);
       return 'interrupted';
     }
