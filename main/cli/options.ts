@@ -25,7 +25,8 @@ export function addTransferOptions(cmd: Command): Command {
     .option('--ca <file>', 'PEM file with an extra CA certificate to trust (servers with a private CA)')
     .option('--proxy <url>', 'forward proxy http://[user:password@]host:port, or none (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)')
     .option('--state-dir <dir>', 'store upload URLs here and resume interrupted uploads of the same file')
-    .option('--json', 'print one JSON object per line on stdout');
+    .option('--json', 'print one JSON object per line on stdout')
+    .option('-v, --verbose', 'print every request and answer on stderr (secret header values are not shown)');
 }
 
 /**
@@ -37,11 +38,13 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
     .option('--insecure', 'do not verify TLS certificates (only for a server you trust)')
     .option('--ca <file>', 'PEM file with an extra CA certificate to trust (servers with a private CA)')
-    .option('--proxy <url>', 'forward proxy http://[user:password@]host:port, or none (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)');
+    .option('--proxy <url>', 'forward proxy http://[user:password@]host:port, or none (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)')
+    .option('-v, --verbose', 'print every request and answer on stderr (secret header values are not shown)');
 }
 
 /** The flags `addConnectionOptions` adds, as commander hands them over. */
 export interface ConnectionFlags {
+  verbose?: boolean;
   header?: string[];
   insecure?: boolean;
   ca?: string;

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { FileUrlStorage } from '../engine/tus/url-storage';
 import { parseProxyUrl } from '../engine/tus/proxy';
 import type { ChecksumOption, TusClientOptions, UploadFileOptions } from '../engine/tus/types';
+import { traceHooks } from './trace';
 
 /** A mistake in how the command was called (exit code 2). */
 export class UsageError extends Error {
@@ -91,10 +92,15 @@ export interface TransferFlags {
   /** A forward proxy URL, or `none`. */
   proxy?: string;
   stateDir?: string;
+  /** Trace every request and answer on stderr. */
+  verbose?: boolean;
 }
 
-/** Maps CLI flags to `TusClientOptions` (seconds → ms, sizes parsed, state dir → file URL storage). */
-export function transferOptionsFrom(opts: TransferFlags, endpoint: string): TusClientOptions {
+/**
+ * Maps CLI flags to `TusClientOptions` (seconds → ms, sizes parsed, state dir → file URL storage); with `--verbose`,
+ * request and answer lines go to `trace`.
+ */
+export function transferOptionsFrom(opts: TransferFlags, endpoint: string, trace?: (line: string) => void): TusClientOptions {
   const headers: Record<string, string> = {};
   for (const h of opts.header ?? []) {
     const [k, v] = parseHeader(h);
@@ -117,6 +123,7 @@ export function transferOptionsFrom(opts: TransferFlags, endpoint: string): TusC
   if (opts.insecure) out.verifyTls = false;
   if (opts.ca !== undefined) out.ca = readCaFile(opts.ca);
   if (opts.proxy !== undefined) out.proxy = parseProxyFlag(opts.proxy);
+  if (opts.verbose && trace) Object.assign(out, traceHooks(trace));
   if (opts.stateDir) {
     out.storeUrl = true;
     out.urlStorage = new FileUrlStorage(join(opts.stateDir, 'urls.json'));

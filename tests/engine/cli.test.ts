@@ -207,6 +207,30 @@ describe('tusk CLI', () => {
     }
   });
 
+  it('--verbose traces every request and answer on stderr, without secret header values; stdout stays the result', async () => {
+    const a = join(dir, 'traced.bin');
+    const sha = await writeRandomFile(a, 250_000, 15);
+    const secret = 'Bearer s3cret-token';
+    const r = await tusk(['upload', a, '--endpoint', tusNode.endpoint, '--chunk-size', '100000', '--header', `Authorization: ${secret}`, '-v']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await tusNode.sha256(r.stdout.trim())).toBe(sha);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^tusk: > OPTIONS http:\/\/127\.0\.0\.1:\d+\/files/);
+    // Creation carries the first chunk (creation-with-upload), then two PATCHes, each answered with the new offset.
+    expect(r.stderr).toMatch(/> POST \S+ .*Upload-Length: 250000 .*Content-Length: 100000/);
+    expect(r.stderr).toMatch(/< 201 POST \S+ \(\d+ ms\) .*Location: http.*Upload-Offset: 100000/i);
+    expect(lines.filter((l) => /> PATCH .*Upload-Offset: (100000|200000)\b/.test(l))).toHaveLength(2);
+    // Answers list only what matters to tus: no header names of theirs beyond that.
+    expect(lines.filter((l) => l.includes('< ')).every((l) => !l.includes('values not shown'))).toBe(true);
+    expect(r.stderr).toMatch(/< 204 PATCH \S+ \(\d+ ms\) .*Upload-Offset: 250000/i);
+    expect(r.stderr).toMatch(/\(\+ [^)]*Authorization[^)]*: values not shown\)/);
+    expect(r.stderr).not.toContain('s3cret');
+    // The one-request commands take it too; the queue refuses it (exit 2) rather than ignoring it.
+    const server = await tusk(['server', tusNode.endpoint, '--verbose']);
+    expect(server.stderr).toMatch(/< (200|204) OPTIONS .*Tus-Version: 1\.0\.0/i);
+    expect((await tusk(['upload', a, '--endpoint', tusNode.endpoint, '--concurrency', '2', '-v'])).code).toBe(2);
+  });
+
   it('--state-dir resumes a previous interrupted upload of the same file automatically', async () => {
     const a = join(dir, 'state.bin');
     const sha = await writeRandomFile(a, 400_000, 5);

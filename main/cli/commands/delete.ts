@@ -19,7 +19,7 @@ export function registerDeleteCommand(program: Command): void {
   ).action(async (url: string, flags: { endpoint?: string; json?: boolean } & ConnectionFlags) => {
     await runCommand(Boolean(flags.json), async (out) => {
       const endpoint = flags.endpoint ?? new URL('.', parseHttpUrl(url, 'upload URL')).toString().replace(/\/$/, '');
-      const client = new TusClient({ ...transferOptionsFrom(flags, endpoint), maxRetries: 0 });
+      const client = new TusClient({ ...transferOptionsFrom(flags, endpoint, (l) => out.info(`tusk: ${l}`)), maxRetries: 0 });
       try {
         await client.deleteUpload(url);
         out.result({ url, deleted: true }, `deleted ${url}`);

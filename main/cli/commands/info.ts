@@ -13,7 +13,7 @@ export function registerInfoCommand(program: Command): void {
       .option('--json', 'print one JSON object on stdout'),
   ).action(async (url: string, flags: { json?: boolean } & ConnectionFlags) => {
     await runCommand(Boolean(flags.json), async (out) => {
-      const client = new TusClient({ ...transferOptionsFrom(flags, url), maxRetries: 0 });
+      const client = new TusClient({ ...transferOptionsFrom(flags, url, (l) => out.info(`tusk: ${l}`)), maxRetries: 0 });
       try {
         const info = await client.getUploadInfo(url);
         const expires = info.expires?.toISOString() ?? null;

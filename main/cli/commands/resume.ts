@@ -27,7 +27,7 @@ export function registerResumeCommand(program: Command): void {
       if (!flags.url) throw new UsageError('Missing --url: give the upload URL to resume, e.g. --url https://host/files/abc.');
       checkStdinUse([file], flags, false);
       const endpoint = flags.endpoint ?? new URL('.', parseHttpUrl(flags.url, 'upload URL')).toString();
-      const client = new TusClient(transferOptionsFrom(flags, endpoint));
+      const client = new TusClient(transferOptionsFrom(flags, endpoint, (l) => out.info(`tusk: ${l}`)));
       const interrupt = trapInterrupt((t) => out.info(t));
       try {
         const outcome = await transferOne(

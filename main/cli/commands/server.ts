@@ -13,7 +13,7 @@ export function registerServerCommand(program: Command): void {
       .option('--json', 'print one JSON object on stdout'),
   ).action(async (endpoint: string, flags: { json?: boolean } & ConnectionFlags) => {
     await runCommand(Boolean(flags.json), async (out) => {
-      const client = new TusClient({ ...transferOptionsFrom(flags, endpoint), maxRetries: 0 });
+      const client = new TusClient({ ...transferOptionsFrom(flags, endpoint, (l) => out.info(`tusk: ${l}`)), maxRetries: 0 });
       try {
         const i = await client.getServerInfo();
         out.result(

@@ -44,7 +44,7 @@ export function registerUploadCommand(program: Command): void {
       const queued = flags.concurrency !== undefined || flags.limitRate !== undefined || (await anyFolder(files));
       checkStdinUse(files, flags, queued);
       if (queued) return runQueuedSelection(files, { ...flags, endpoint: flags.endpoint }, out);
-      const client = new TusClient(transferOptionsFrom(flags, flags.endpoint));
+      const client = new TusClient(transferOptionsFrom(flags, flags.endpoint, (l) => out.info(`tusk: ${l}`)));
       const interrupt = trapInterrupt((t) => out.info(t));
       try {
         const per = uploadOptionsFrom(flags);
@@ -227,6 +227,7 @@ const DIRECT_ONLY: Array<[keyof UploadFlags, string]> = [
   ['retries', '--retries'],
   ['retryDelay', '--retry-delay'],
   ['timeout', '--timeout'],
+  ['verbose', '--verbose'],
 ];
 
 /** One job of `runQueuedUpload`'s JSON summary (what this command reads back). */
