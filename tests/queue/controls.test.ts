@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { JobView, QueueDelta } from '../../shared/types';
 import { startTusNodeServer } from '../servers/tus-node';
-import { startFaultProxy, type FaultProxy } from '../servers/fault-proxy';
+import { startFaultProxy, type Fault, type FaultProxy } from '../servers/fault-proxy';
 import { sha256File, writeRandomFile } from '../helpers/files';
 import { queueOf, waitFor, waitJobsDone, useQueueEnv } from './helpers';
 
@@ -150,18 +150,28 @@ describe('controls', () => {
     for (const j of jobs) await expectSameBytes(j);
   });
 
-  it('shows retries (attempt n, error, countdown) for 503s, then completes', async () => {
+  /**
+   * Queues one 300,000-byte file through a fault proxy armed with `fault`, recording every `retrying` view of the job.
+   * Resolves once the job is done (`t0`: when it was queued).
+   */
+  async function runThroughFault(fault: Fault, name: string, seed: number) {
     proxy = await startFaultProxy({ target: env.server.origin });
-    proxy.addFault({ kind: 'status', status: 503, body: 'busy', match: { method: 'PATCH', times: 3 } });
-    const file = join(env.dir, 'r.bin');
-    await writeRandomFile(file, 300_000, 40);
+    proxy.addFault(fault);
+    const file = join(env.dir, name);
+    await writeRandomFile(file, 300_000, seed);
     const { engine: e } = await env.start({}, proxy.endpointFor(env.server.endpoint));
     const seen: JobView[] = [];
     e.onDelta((d) => {
       for (const j of d.jobs ?? []) if (j.status === 'retrying') seen.push(j);
     });
     const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
+    const t0 = Date.now();
     const [done] = await waitJobsDone(e, [id]);
+    return { e, id, seen, done, t0 };
+  }
+
+  it('shows retries (attempt n, error, countdown) for 503s, then completes', async () => {
+    const { e, id, seen, done } = await runThroughFault({ kind: 'status', status: 503, body: 'busy', match: { method: 'PATCH', times: 3 } }, 'r.bin', 40);
     await expectSameBytes(done);
     expect(done.attempt).toBe(4);
     expect(seen.length).toBeGreaterThanOrEqual(3);
@@ -178,19 +188,12 @@ describe('controls', () => {
   });
 
   it("waits as long as a 429's Retry-After asks, beyond its own backoff, then completes", async () => {
-    proxy = await startFaultProxy({ target: env.server.origin });
-    proxy.addFault({ kind: 'status', status: 429, headers: { 'Retry-After': '2' }, match: { method: 'PATCH', nth: 1 } });
-    const file = join(env.dir, 'limited-by-server.bin');
-    await writeRandomFile(file, 300_000, 41);
     // The queue's own backoff is 200 ms at most here: only the server's header can make it wait 2 s.
-    const { engine: e } = await env.start({}, proxy.endpointFor(env.server.endpoint));
-    const seen: JobView[] = [];
-    e.onDelta((d) => {
-      for (const j of d.jobs ?? []) if (j.status === 'retrying') seen.push(j);
-    });
-    const { jobIds: [id] } = await e.api.addPaths({ paths: [file] });
-    const t0 = Date.now();
-    const [done] = await waitJobsDone(e, [id]);
+    const { e, id, seen, done, t0 } = await runThroughFault(
+      { kind: 'status', status: 429, headers: { 'Retry-After': '2' }, match: { method: 'PATCH', nth: 1 } },
+      'limited-by-server.bin',
+      41,
+    );
     await expectSameBytes(done);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
     expect(seen[0]?.lastError).toMatchObject({ code: 'rate-limited', status: 429, retryable: true });
