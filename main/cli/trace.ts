@@ -47,19 +47,9 @@ export function describeHeaders(headers: Record<string, string>, nameOthers: boo
  * hooks (seed: `before_request` / `after_response`), with the time each request took.
  */
 export function traceHooks(write: (line: string) => void): Pick<TusClientOptions, 'onBeforeRequest' | 'onAfterResponse'> {
-  // Requests of one client may overlap (--parallel): each answer is matched to the oldest open request of its method and URL.
-  const open = new Map<string, number[]>();
   return {
-    onBeforeRequest: (q: RequestInfo) => {
-      const key = `${q.method} ${q.url}`;
-      open.set(key, [...(open.get(key) ?? []), performance.now()]);
-      write(`> ${q.method} ${q.url}  ${describeHeaders(q.headers, true)}`.trimEnd());
-    },
-    onAfterResponse: (r: ResponseInfo) => {
-      const key = `${r.method} ${r.url}`;
-      const started = open.get(key)?.shift();
-      const took = started === undefined ? '' : ` (${Math.round(performance.now() - started)} ms)`;
-      write(`< ${r.status} ${r.method} ${r.url}${took}  ${describeHeaders(r.headers, false)}`.trimEnd());
-    },
+    onBeforeRequest: (q: RequestInfo) => write(`> ${q.method} ${q.url}  ${describeHeaders(q.headers, true)}`.trimEnd()),
+    onAfterResponse: (r: ResponseInfo) =>
+      write(`< ${r.status} ${r.method} ${r.url} (${Math.round(r.elapsedMs)} ms)  ${describeHeaders(r.headers, false)}`.trimEnd()),
   };
 }

@@ -145,6 +145,24 @@ describe('@tus/server', () => {
     expect(await tusNode.sha256(r.url)).toBe(f.sha);
   });
 
+  it('onBeforeRequest and onAfterResponse see every request and its answer, in order, with the time it took', async () => {
+    const f = await file('hooks.bin', 250_000, 5);
+    const seen: string[] = [];
+    const times: number[] = [];
+    const c = client(tusNode.endpoint, {
+      chunkSize: 100_000,
+      onBeforeRequest: (q) => void seen.push(`> ${q.method} ${q.headers['Upload-Offset'] ?? ''}`.trimEnd()),
+      onAfterResponse: (r) => {
+        seen.push(`< ${r.status} ${r.method} ${r.headers['upload-offset'] ?? ''}`.trimEnd());
+        times.push(r.elapsedMs);
+      },
+    });
+    const r = await c.uploadFile({ path: f.path });
+    expect(seen).toEqual(['> OPTIONS', '< 204 OPTIONS', '> POST', '< 201 POST 100000', '> PATCH 100000', '< 204 PATCH 200000', '> PATCH 200000', '< 204 PATCH 250000']);
+    expect(times.every((ms) => ms >= 0 && ms < 10_000)).toBe(true);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
   it('creationWithUpload: false sends POST then PATCH and awaits onUploadUrl before the PATCH', async () => {
     const f = await file('noCwU.bin', 5000, 4);
     const log: string[] = [];

@@ -17,9 +17,16 @@ export class Transport {
     if (signal?.aborted) throw abortedError(url);
     const info: RequestInfo = { method, url, headers: { 'Tus-Resumable': TUS_VERSION, ...this.options.headers, ...headers } };
     if (this.options.onBeforeRequest) await this.options.onBeforeRequest(info);
+    const started = performance.now();
     const res = await this.http.request({ method: info.method, url: info.url, headers: info.headers, body, signal });
     if (this.options.onAfterResponse)
-      await this.options.onAfterResponse({ method: info.method, url: info.url, status: res.status, headers: res.headers });
+      await this.options.onAfterResponse({
+        method: info.method,
+        url: info.url,
+        status: res.status,
+        headers: res.headers,
+        elapsedMs: performance.now() - started,
+      });
     return res;
   }
 }

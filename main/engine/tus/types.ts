@@ -31,6 +31,8 @@ export interface ResponseInfo {
   url: string;
   status: number;
   headers: Record<string, string>;
+  /** How long the request took, from sending its head to the end of the answer (ms). */
+  elapsedMs: number;
 }
 
 /** Persists upload URLs by fingerprint so a later process can resume (seed: `URLStorage`). */
