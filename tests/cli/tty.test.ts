@@ -116,6 +116,19 @@ describe.skipIf(!hasScript)('progress bar on a terminal', () => {
     expect(lines).toEqual([expect.objectContaining({ file, complete: true, bytes: 1024 * 1024 })]);
     expect(await fx.server.sha256(lines[0].url as string)).toBe(sum);
   });
+
+  it('"-" with standard input on the terminal: exit 2 and how to pipe data in, nothing uploaded', async () => {
+    const before = (await fx.server.uploadIds()).length;
+    for (const args of [
+      ['upload', '-', '--endpoint', fx.server.endpoint],
+      ['resume', '-', '--url', `${fx.server.endpoint}/x`],
+    ]) {
+      const r = await runInTerminal(args);
+      expect(r.code, r.terminal).toBe(2);
+      expect(r.terminal).toMatch(/standard input, which is a terminal here: pipe the data in/);
+    }
+    expect(await fx.server.uploadIds()).toHaveLength(before);
+  });
 });
 
 describe('no terminal', () => {
