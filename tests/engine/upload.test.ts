@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
@@ -7,8 +7,8 @@ import { TusClient, MemoryUrlStorage, type UploadEvent, type RateLimiter, type T
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { BUFFERED_BODY_MAX, bodyPieceSize, readAheadTooLate } from '../../main/engine/tus/uploader';
-import { READ_BLOCK, SLICE_SIZE } from '../../main/engine/tus/sources';
+import { BUFFERED_BODY_MAX, CHECKSUMMED_BODY_MAX, bodyPieceSize, readAheadTooLate } from '../../main/engine/tus/uploader';
+import { FileSource, READ_BLOCK, SLICE_SIZE } from '../../main/engine/tus/sources';
 
 let dir: string;
 let tusNode: TusNodeServer;
@@ -111,6 +111,29 @@ describe('@tus/server', () => {
     const r = await c.uploadFile({ path: f.path, chunkSize: Infinity });
     expect(bodies.filter((n) => n > 0)).toEqual([size]);
     expect(await tusNode.sha256(r.url)).toBe(f.sha);
+  });
+
+  it('plain chunks up to BUFFERED_BODY_MAX (4 MiB) are read whole, larger ones (the default 8 MiB) streamed in blocks: both byte-exact', async () => {
+    const size = 20 * 1024 * 1024 + 999;
+    const f = await file('threshold.bin', size, 43);
+    const whole = vi.spyOn(FileSource.prototype, 'read');
+    const streamed = vi.spyOn(FileSource.prototype, 'slices');
+    try {
+      for (const chunkSize of [BUFFERED_BODY_MAX, 8 * 1024 * 1024]) {
+        whole.mockClear();
+        streamed.mockClear();
+        const r = await client(tusNode.endpoint, { chunkSize, creationWithUpload: false }).uploadFile({ path: f.path });
+        expect(await tusNode.sha256(r.url)).toBe(f.sha);
+        const requests = Math.ceil(size / chunkSize);
+        if (chunkSize <= BUFFERED_BODY_MAX) {
+          expect([whole.mock.calls.length, streamed.mock.calls.length]).toEqual([requests, 0]);
+          expect(whole.mock.calls.every(([, len]) => len <= BUFFERED_BODY_MAX)).toBe(true);
+        } else expect([whole.mock.calls.length, streamed.mock.calls.length]).toEqual([0, requests]);
+      }
+    } finally {
+      whole.mockRestore();
+      streamed.mockRestore();
+    }
   });
 
   it('bodyPieceSize: 512 KiB before any speed is known, then ≈1/8 s of it in 64 KiB units within [64 KiB, 4 MiB]', () => {
@@ -333,8 +356,8 @@ describe('conformance server', () => {
     expect(patches.every((q) => q.headers['upload-checksum']?.startsWith(`${alg} `))).toBe(true);
   });
 
-  it('with a checksum, a whole-file chunk is split into requests of at most BUFFERED_BODY_MAX (memory stays flat), each hashed right while the one before is sent', async () => {
-    const size = 2 * BUFFERED_BODY_MAX + 12_345;
+  it('with a checksum, a whole-file chunk is split into requests of at most CHECKSUMMED_BODY_MAX (memory stays flat), each hashed right while the one before is sent', async () => {
+    const size = 2 * CHECKSUMMED_BODY_MAX + 12_345;
     const f = await file('ck-big.bin', size, 14);
     const before = conf.requests.length;
     const r = await client(conf.endpoint, { chunkSize: Infinity }).uploadFile({ path: f.path, checksum: 'sha256' });
@@ -346,7 +369,7 @@ describe('conformance server', () => {
       .map((q) => Number(q.headers['content-length'] ?? 0))
       .filter((n) => n > 0);
     expect(bodies.reduce((a, b) => a + b, 0)).toBe(size);
-    expect(Math.max(...bodies)).toBeLessThanOrEqual(BUFFERED_BODY_MAX);
+    expect(Math.max(...bodies)).toBeLessThanOrEqual(CHECKSUMMED_BODY_MAX);
     expect(bodies.length).toBe(3);
   });
 

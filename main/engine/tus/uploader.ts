@@ -22,16 +22,24 @@ const MAX_CHECKSUM_RESENDS = 3;
 /** How often a 409 is reconciled with a HEAD per chunk before giving up. */
 const MAX_CONFLICTS = 5;
 /**
- * Largest body read whole into memory before its request. Every request body up to this size is read in one go into
+ * Largest plain (checksum-less) body read whole into memory before its request. Such a body is read in one go into
  * one of two buffers (the next one while the current one is finishing, see `readAheadTooLate`) and handed to the
  * socket in a few large pieces: one positioned read and a handful of socket writes per request instead of a
- * threadpool read and a `drain` wait per 512 KiB block, which took 8 MiB chunks from ≈0.65× to ≈0.9× a raw PATCH in
- * bench:throughput. At most 2 × 8 MiB are held per upload; with a checksum (2 + hashing threads) × 8 MiB.
- * `Upload-Checksum` is a header, so a checksummed body must be read and hashed before it is sent anyway: with a
- * checksum on, larger chunk sizes are split into requests of this size, which keeps memory flat for any file at one
- * round trip per 8 MiB. Without a checksum, larger requests (whole-file uploads) are streamed.
+ * threadpool read and a `drain` wait per 512 KiB block. Larger plain bodies are streamed in 512 KiB blocks, read
+ * synchronously right before they are written once reads prove fast (ReadPace), so each block is still in the CPU's
+ * cache when the kernel copies it. Why 4 MiB: 1 GiB to the discard server, one upload per process, alternating
+ * builds: at 8 MiB chunks streaming was 1.15× buffering (16 pairs, 15 faster), at 4 MiB 0.95×, at 2 MiB 0.90×, at
+ * 1 MiB 0.8–1.0×; a whole 8 MiB body read ahead is cold by the time it is sent (docs/engine.md, "How bytes flow").
+ * At most 2 × 4 MiB are held per upload.
  */
-export const BUFFERED_BODY_MAX = 8 * 1024 * 1024;
+export const BUFFERED_BODY_MAX = 4 * 1024 * 1024;
+/**
+ * Largest checksummed body. `Upload-Checksum` is a header, so such a body must be read and hashed before it is sent:
+ * it is read whole (into shared memory, hashed by a worker thread as it arrives) whatever its size, and larger chunk
+ * sizes are split into requests of this size, which keeps memory flat for any file ((2 + hashing threads) × 8 MiB per
+ * upload) at one round trip per 8 MiB.
+ */
+export const CHECKSUMMED_BODY_MAX = 8 * 1024 * 1024;
 /** Pieces of a buffered body handed to the socket: about 1/8 s of the measured speed, within these bounds. */
 const MIN_PIECE = 64 * 1024;
 const MAX_PIECE = 4 * 1024 * 1024;
@@ -333,9 +341,9 @@ export class Uploader {
     if (!Number.isNaN(d.getTime())) this.expires = d;
   }
 
-  /** Bytes per request: the chunk size, capped when the body must be hashed first (see BUFFERED_BODY_MAX). */
+  /** Bytes per request: the chunk size, capped when the body must be hashed first (see CHECKSUMMED_BODY_MAX). */
   private get maxBody(): number {
-    return this.init.checksum ? Math.min(this.init.chunkSize, BUFFERED_BODY_MAX) : this.init.chunkSize;
+    return this.init.checksum ? Math.min(this.init.chunkSize, CHECKSUMMED_BODY_MAX) : this.init.chunkSize;
   }
 
   private async create(): Promise<void> {
@@ -432,9 +440,9 @@ export class Uploader {
   }
 
   /**
-   * Sends `len` bytes from `start` as the body: read whole (and hashed first, with a checksum) when it fits
-   * BUFFERED_BODY_MAX and the source can be read at random, else streamed straight from the source. A watchdog aborts
-   * the request when nothing is written for `stallTimeout`.
+   * Sends `len` bytes from `start` as the body: read whole and hashed first with a checksum (at most
+   * CHECKSUMMED_BODY_MAX), read whole without one when it fits BUFFERED_BODY_MAX and the source can be read at random,
+   * else streamed straight from the source. A watchdog aborts the request when nothing is written for `stallTimeout`.
    */
   private async sendBody(method: string, url: string, headers: Record<string, string>, start: number, len: number) {
     const { source, checksum } = this.init;
