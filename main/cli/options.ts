@@ -15,7 +15,7 @@ export function addTransferOptions(cmd: Command): Command {
     .option('--chunk-size <size>', 'bytes per PATCH request, e.g. 8MiB (default 8MiB)')
     .option('--checksum <algorithm>', 'none, auto, sha1, sha256, sha512 or md5 (default auto)')
     .option('--parallel <n>', 'upload in n parallel parts (needs the concatenation extension)')
-    .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
+    .option('--header <header>', "extra request header 'Name: value' (repeatable); @file reads such lines from a file", collect)
     .option('--metadata <pair>', 'upload metadata key=value (repeatable)', collect)
     .option('--stop-at <bytes>', 'stop once the server has this many bytes (resumable later)')
     .option('--retries <n>', 'retries per chunk after a failure (default 3)')
@@ -35,7 +35,7 @@ export function addTransferOptions(cmd: Command): Command {
  */
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
-    .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
+    .option('--header <header>', "extra request header 'Name: value' (repeatable); @file reads such lines from a file", collect)
     .option('--insecure', 'do not verify TLS certificates (only for a server you trust)')
     .option('--ca <file>', 'PEM file with an extra CA certificate to trust (servers with a private CA)')
     .option('--proxy <url>', 'forward proxy http://[user:password@]host:port, or none (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)')

@@ -50,6 +50,31 @@ export function parseHeader(text: string): [string, string] {
   return [name, text.slice(i + 1).trim()];
 }
 
+/**
+ * The `--header` values with every `@file` replaced by the header lines in that file (as curl's `-H @file`): one
+ * `Name: value` per line; blank lines and lines starting with `#` are skipped. A token kept in a file (readable only
+ * by its owner) stays out of the shell history and out of `ps`, where any other user of the machine could read it.
+ */
+export function headerArgs(values: string[]): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    if (!value.startsWith('@')) {
+      out.push(value);
+      continue;
+    }
+    const file = value.slice(1);
+    let text: string;
+    try {
+      text = readFileSync(resolve(file), 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new UsageError(`Cannot read --header @${file} (${code}): give a file with one 'Name: value' header per line.`);
+    }
+    for (const line of text.split(/\r?\n/)) if (line.trim() && !line.trimStart().startsWith('#')) out.push(line);
+  }
+  return out;
+}
+
 /** Parses `key=value` metadata (the value may contain `=`). */
 export function parseMetadataPair(text: string): [string, string] {
   const i = text.indexOf('=');
@@ -102,7 +127,7 @@ export interface TransferFlags {
  */
 export function transferOptionsFrom(opts: TransferFlags, endpoint: string, trace?: (line: string) => void): TusClientOptions {
   const headers: Record<string, string> = {};
-  for (const h of opts.header ?? []) {
+  for (const h of headerArgs(opts.header ?? [])) {
     const [k, v] = parseHeader(h);
     headers[k] = v;
   }

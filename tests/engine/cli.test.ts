@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { closeSync, openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
 import { makeTempDir, removeDir, writeRandomFile } from '../helpers/files';
@@ -229,6 +229,23 @@ describe('tusk CLI', () => {
     const server = await tusk(['server', tusNode.endpoint, '--verbose']);
     expect(server.stderr).toMatch(/< (200|204) OPTIONS .*Tus-Version: 1\.0\.0/i);
     expect((await tusk(['upload', a, '--endpoint', tusNode.endpoint, '--concurrency', '2', '-v'])).code).toBe(2);
+  });
+
+  it("--header @file sends the file's header lines (tokens stay out of the shell history and ps); an unreadable file is a usage error", async () => {
+    const a = join(dir, 'with-token.bin');
+    const sha = await writeRandomFile(a, 30_000, 16);
+    const headers = join(dir, 'headers.txt');
+    await writeFile(headers, '# the upload token\nAuthorization: Bearer t0k3n-from-file\r\n\nX-Tenant: blue\n', { mode: 0o600 });
+    const before = conf.requests.length;
+    const r = await tusk(['upload', a, '--endpoint', conf.endpoint, '--header', `@${headers}`, '--header', 'X-Trace: 7', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await conf.sha256(jsonLines(r.stdout)[0]!.url as string)).toBe(sha);
+    const sent = conf.requests.slice(before);
+    expect(sent.length).toBeGreaterThan(0);
+    for (const q of sent) expect([q.headers['authorization'], q.headers['x-tenant'], q.headers['x-trace']]).toEqual(['Bearer t0k3n-from-file', 'blue', '7']);
+    const missing = await tusk(['server', conf.endpoint, '--header', `@${join(dir, 'no-such-headers.txt')}`]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Cannot read --header @.*no-such-headers\.txt \(ENOENT\)/);
   });
 
   it('--state-dir resumes a previous interrupted upload of the same file automatically', async () => {
