@@ -170,10 +170,13 @@ describe('tusk CLI', () => {
     const sha = await writeRandomFile(a, 450_000, 14);
     const bytes = await readFile(a);
     const base = ['--endpoint', tusNode.endpoint, '--chunk-size', '100000', '--json'];
-    const r1 = await tusk(['upload', '-', ...base, '--metadata', 'filename=backup.bin', '--stop-at', '150000'], 'bundle', { pipe: bytes });
+    const state = join(dir, 'state-stdin');
+    const r1 = await tusk(['upload', '-', ...base, '--metadata', 'filename=backup.bin', '--stop-at', '150000', '--state-dir', state], 'bundle', { pipe: bytes });
     expect(r1.code, r1.stderr).toBe(0);
     const [first] = jsonLines(r1.stdout);
     expect(first).toMatchObject({ file: '-', bytes: 150_000, complete: false });
+    // A stream has no fingerprint: --state-dir stores nothing for it (a later `upload -` could not know it is the same data).
+    expect(await readFile(join(state, 'urls.json'), 'utf8').catch(() => '{}')).not.toContain(first.url as string);
     const info = await tusk(['info', first.url as string, '--json']);
     // A pipe has no size: the upload was created with deferred length, named as --metadata said.
     expect(jsonLines(info.stdout)[0]).toMatchObject({ offset: 150_000, length: null, metadata: { filename: 'backup.bin', filetype: 'application/octet-stream' } });
