@@ -233,14 +233,6 @@ function processCpuMs(pid: number | undefined): number | undefined {
 }
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
-/** The specs with the two-hashing-threads case moved before the default case it follows (order bias cancels out over rounds). */
-function swapHashThreadPair<T extends { client: Client }>(specs: T[]): T[] {
-  const out = [...specs];
-  const i = out.findIndex((s) => s.client === 'tusk-2-hash-threads');
-  if (i > 0) [out[i - 1], out[i]] = [out[i]!, out[i - 1]!];
-  return out;
-}
-
 async function main(): Promise<void> {
   const size = parseSize(argValue('--size') ?? process.env.BENCH_SIZE ?? '1GiB');
   const repeat = Math.max(1, Number(argValue('--repeat') ?? 1));
@@ -334,15 +326,16 @@ async function main(): Promise<void> {
   // The order puts the runs a target compares next to each other: this VM's speed drifts within a round (all
   // clients, curl included, ran 30–45 % slower in rounds 2–3 than in round 1), so a baseline measured minutes
   // before its comparison would carry that drift into the ratio. tus-js-client at 1 MiB follows Tusk at 1 MiB;
-  // curl sits between Tusk at 8 MiB and Tusk whole-file.
+  // curl sits right between Tusk at 8 MiB and Tusk whole-file. Every other round runs the list backwards, so over two
+  // rounds each side of every comparison runs first once (a steady drift cancels out).
   for (const server of ['discard', ...(skipTusNode ? [] : ['tusNode'])] as ServerKey[]) {
     if (tuskAvailable) add(server, 'tusk', MiB, 'none');
     add(server, 'tus-js-client', MiB, 'none');
     if (tuskAvailable) add(server, 'tusk', 8 * MiB, 'none');
-    // The floor of any sequential client at 8 MiB (see client-child.ts): what the per-request round trip costs here.
-    if (server === 'discard') add(server, 'socket-loop', 8 * MiB, 'none');
     add(server, rawClient, Infinity, 'none');
     if (tuskAvailable) add(server, 'tusk', Infinity, 'none');
+    // The floor of any sequential client at 8 MiB (see client-child.ts): what the per-request round trip costs here.
+    if (server === 'discard') add(server, 'socket-loop', 8 * MiB, 'none');
     add(server, 'tus-js-client', 8 * MiB, 'none');
     add(server, 'tus-js-client', Infinity, 'none');
   }
@@ -350,7 +343,7 @@ async function main(): Promise<void> {
     if (hasCurl) add(server, 'curl', Infinity, 'sha256');
     for (const chunk of tuskAvailable ? chunks : []) {
       add(server, 'tusk', chunk, 'sha256');
-      // Two hashing threads beside the default, right next to it (the VM drifts; the pair swaps order every round).
+      // Two hashing threads beside the default, right next to it (the VM drifts; odd rounds run it first).
       if (server === 'discardSha256NoVerify' && chunk === 8 * MiB) add(server, 'tusk-2-hash-threads', chunk, 'sha256');
     }
     // What the machine allows any checksumming client, measured beside Tusk's sha256 runs (see runCurlWithHash).
@@ -361,10 +354,22 @@ async function main(): Promise<void> {
   const label = (sp: Spec): string =>
     `${sp.server.padEnd(21)} ${sp.checksum.padEnd(6)} ${fmtChunk(sp.chunk).padEnd(7)} ${sp.client.padEnd(13)}`;
   try {
+    // Warm-up, not counted: one curl upload to each server, and the bare socket loop at 1 MiB (1,024 requests) to the
+    // discard server. The servers' request handling is compiled by V8 as it runs; without this the first case of the
+    // first round (Tusk at 1 MiB) met a cold server (637 against 1326 MiB/s for the same case at the end of the next
+    // round, 256 MiB trial), and the tus-js-client case after it a warm one.
+    if (hasCurl) {
+      for (const server of new Set(specs.map((sp) => sp.server))) {
+        await runCurl(endpoints[server], file, size, server.startsWith('discardSha256') ? [checksumHeader] : []);
+        if (server === 'tusNode') await cleanTusNode();
+      }
+    }
+    await runChild(['socket-loop', endpoints.discard, file, String(MiB), 'none']);
+    console.log('  (warm-up: one curl upload to each server and 1 MiB requests to the discard server, not counted)');
     // Round-robin over the cases, so a change in background load hits every client alike instead of one case.
     for (let i = 0; i < repeat; i++) {
       if (repeat > 1) console.log(`run ${i + 1} of ${repeat}`);
-      for (const sp of i % 2 === 1 ? swapHashThreadPair(specs) : specs) {
+      for (const sp of i % 2 === 1 ? [...specs].reverse() : specs) {
         // @tus/server's FileStore writes each 1 GiB upload to disk; the kernel's writeback of those pages used to run
         // during the next cases and slowed every round after the first (Tusk 2175 → 1217 MiB/s at 8 MiB chunks).
         // Flushing before each case keeps one case's disk work out of the next one's figure.
