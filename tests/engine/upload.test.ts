@@ -7,7 +7,7 @@ import { TusClient, MemoryUrlStorage, type UploadEvent, type RateLimiter, type T
 import { startTusNodeServer, type TusNodeServer } from '../servers/tus-node';
 import { startConformanceServer, type ConformanceServer } from '../servers/conformance';
 import { makeTempDir, removeDir, sha256File, writeRandomFile } from '../helpers/files';
-import { BUFFERED_BODY_MAX, CHECKSUMMED_BODY_MAX, bodyPieceSize, readAheadTooLate } from '../../main/engine/tus/uploader';
+import { BUFFERED_BODY_MAX, CHECKSUMMED_BODY_MAX, bodyPieceSize, readAheadTooLate } from '../../main/engine/tus/body-read-ahead';
 import { FileSource, READ_BLOCK, SLICE_SIZE } from '../../main/engine/tus/sources';
 
 let dir: string;

@@ -1,9 +1,8 @@
 import { TusError, abortedError, errorFromStatus, isTusError } from './errors';
-import { checksumHeader } from './checksum';
-import { hashWorkers } from './hash-worker';
+import { BUFFERED_BODY_MAX, BodyReadAhead, CHECKSUMMED_BODY_MAX } from './body-read-ahead';
 import { encodeMetadata } from './metadata';
 import { retryWait, shouldRetry } from './retry';
-import { READ_BLOCK, SLICE_SIZE, type UploadSource } from './sources';
+import { SLICE_SIZE, type UploadSource } from './sources';
 import { Transport, sleep } from './transport';
 import { resolveLocation } from './url';
 import type {
@@ -21,36 +20,7 @@ import type {
 const MAX_CHECKSUM_RESENDS = 3;
 /** How often a 409 is reconciled with a HEAD per chunk before giving up. */
 const MAX_CONFLICTS = 5;
-/**
- * Largest plain (checksum-less) body read whole into memory before its request. Such a body is read in one go into
- * one of two buffers (the next one while the current one is finishing, see `readAheadTooLate`) and handed to the
- * socket in a few large pieces: one positioned read and a handful of socket writes per request instead of a
- * threadpool read and a `drain` wait per 512 KiB block. Larger plain bodies are streamed in 512 KiB blocks, read
- * synchronously right before they are written once reads prove fast (ReadPace), so each block is still in the CPU's
- * cache when the kernel copies it. Why 4 MiB: 1 GiB to the discard server, one upload per process, alternating
- * builds: at 8 MiB chunks streaming was 1.15× buffering (16 pairs, 15 faster), at 4 MiB 0.95×, at 2 MiB 0.90×, at
- * 1 MiB 0.8–1.0×; a whole 8 MiB body read ahead is cold by the time it is sent (docs/engine.md, "How bytes flow").
- * At most 2 × 4 MiB are held per upload.
- */
-export const BUFFERED_BODY_MAX = 4 * 1024 * 1024;
-/**
- * Largest checksummed body. `Upload-Checksum` is a header, so such a body must be read and hashed before it is sent:
- * it is read whole (into shared memory, hashed by a worker thread as it arrives) whatever its size, and larger chunk
- * sizes are split into requests of this size, which keeps memory flat for any file ((2 + hashing threads) × 8 MiB per
- * upload) at one round trip per 8 MiB.
- */
-export const CHECKSUMMED_BODY_MAX = 8 * 1024 * 1024;
-/** Pieces of a buffered body handed to the socket: about 1/8 s of the measured speed, within these bounds. */
-const MIN_PIECE = 64 * 1024;
-const MAX_PIECE = 4 * 1024 * 1024;
 
-/** A body being read (and hashed, with a checksum) ahead, while the previous one is on the wire. */
-interface BufferedBody {
-  start: number;
-  len: number;
-  slot: number;
-  ready: Promise<{ data: Uint8Array; header: string }>;
-}
 
 /** What an Uploader needs from its client. */
 export interface UploaderContext {
@@ -114,22 +84,15 @@ export class Uploader {
   private speed = 0;
   private urlAnnounced = false;
   private readonly stopAt: number | undefined;
-  /** Bodies being read (and hashed) ahead, in order, each in its own buffer slot. */
-  private bodiesAhead: BufferedBody[] = [];
-  /** The next plain body's read, started by `metered` once the current body has been handed to the kernel. */
-  private readAheadLater: (() => void) | undefined;
-  /** Requests that waited for a late read-ahead (see readAheadTooLate); from the third on, it starts with the request. */
-  private lateWaits = 0;
-  /** Duration of the latest buffered request, ms (0 before the first). */
-  private lastRequestMs = 0;
-  /** Bytes per second of the latest buffered request (0 before the first): sizes the pieces of the next. */
-  private requestRate = 0;
+  /** Request bodies read whole ahead (plain ones up to BUFFERED_BODY_MAX, checksummed ones hashed as they are read). */
+  private readonly bodies: BodyReadAhead;
 
   constructor(
     private readonly ctx: UploaderContext,
     private readonly init: UploaderInit,
   ) {
     this.url = init.url;
+    this.bodies = new BodyReadAhead(init.source);
     this.lengthDeclared = !init.source.deferred;
     if (init.stopAt !== undefined) {
       if (!Number.isInteger(init.stopAt) || init.stopAt < 0)
@@ -450,9 +413,9 @@ export class Uploader {
     let body: AsyncIterable<Uint8Array>;
     let buffered = false;
     if (len > 0 && (checksum || (source.canReadAhead && len <= BUFFERED_BODY_MAX))) {
-      const { data, header } = await this.bufferedBody(checksum, start, len);
+      const { data, header } = await this.bodies.take(checksum, start, len, { maxBody: this.maxBody, limit: this.stopAt ?? source.size ?? 0 });
       if (header) headers['Upload-Checksum'] = header;
-      body = piecesOf(data, bodyPieceSize(this.requestRate));
+      body = this.bodies.pieces(data);
       buffered = true;
     } else {
       body = source.slices(start, len);
@@ -479,10 +442,7 @@ export class Uploader {
     const began = performance.now();
     try {
       const res = await this.ctx.transport.send(method, url, headers, this.metered(body, start, len, timer), signal);
-      if (buffered) {
-        this.lastRequestMs = performance.now() - began;
-        this.requestRate = (len * 1000) / Math.max(1, this.lastRequestMs);
-      }
+      if (buffered) this.bodies.requestDone(len, performance.now() - began);
       return res;
     } finally {
       clearTimeout(timer);
@@ -490,60 +450,6 @@ export class Uploader {
     }
   }
 
-  /**
-   * The body [start, start+len) (and its `Upload-Checksum` header with a checksum, else ''), taken from the read-ahead
-   * when it covers exactly this range. Then the following ranges are read into the other buffers: with a checksum at
-   * once, one more than there are hashing threads (hashed while this body is sent), without one a single range, once
-   * this body has been handed to the kernel (`metered` starts it), unless late reads made requests wait.
-   */
-  private async bufferedBody(algorithm: ChecksumAlgorithm | undefined, start: number, len: number): Promise<{ data: Uint8Array; header: string }> {
-    const { source } = this.init;
-    const ahead = this.bodiesAhead;
-    let got: { data: Uint8Array; header: string } | undefined;
-    let slot = 0;
-    const first = ahead[0];
-    if (first && first.start === start && first.len === len) {
-      ahead.shift();
-      const waitFrom = performance.now();
-      got = await first.ready.catch(() => undefined);
-      slot = first.slot;
-      if (!algorithm && readAheadTooLate(performance.now() - waitFrom, this.lastRequestMs)) this.lateWaits++;
-    } else if (first) {
-      // Another range than planned (a retry, a 409): the reads are dropped, but waited for, since their buffers must
-      // not be refilled while a read into them still runs.
-      this.bodiesAhead = [];
-      await Promise.allSettled(ahead.map((b) => b.ready));
-    }
-    got ??= await readBody(source, algorithm, start, len, slot);
-    this.readAheadLater = undefined;
-    if (!source.canReadAhead) return got;
-    const readAhead = (): void => {
-      // Checksummed bodies: one more ahead than there are hashing threads, so a thread that finishes a body finds
-      // the next one queued instead of waiting for this send to end (+6 % in 8 of 8 ABBA pairs with one thread on
-      // 2 cores; one more gained nothing, docs/engine.md).
-      const depth = algorithm ? hashWorkers.limit + 1 : 1;
-      const limit = this.stopAt ?? source.size ?? 0;
-      const queue = this.bodiesAhead;
-      let next = queue.length ? queue[queue.length - 1]!.start + queue[queue.length - 1]!.len : start + len;
-      while (queue.length < depth) {
-        const nextLen = Math.min(this.maxBody, limit - next);
-        // Only a range that will be buffered too: a larger one is streamed and would not use this read.
-        if (nextLen <= 0 || (!algorithm && nextLen > BUFFERED_BODY_MAX)) break;
-        const used = [slot, ...queue.map((b) => b.slot)];
-        let free = 0;
-        while (used.includes(free)) free++;
-        const ready = readBody(source, algorithm, next, nextLen, free);
-        ready.catch(() => undefined); // read again (and the error surfaced) when that range is actually sent
-        queue.push({ start: next, len: nextLen, slot: free, ready });
-        next += nextLen;
-      }
-    };
-    // A plain body's successor is read once this body has been handed to the kernel (see readAheadTooLate); a
-    // checksummed one's right away, their hashing must overlap the whole send.
-    if (algorithm || this.lateWaits >= 3) readAhead();
-    else this.readAheadLater = readAhead;
-    return got;
-  }
 
   /**
    * Passes the body [start, start+len) through: refreshes the stall watchdog, reports progress, waits on the rate
@@ -573,9 +479,7 @@ export class Uploader {
         this.init.onProgress?.(sent, total);
       }
     }
-    const later = this.readAheadLater;
-    this.readAheadLater = undefined;
-    later?.();
+    this.bodies.handedOff();
   }
 
   private trackSpeed(bytes: number): void {
@@ -591,43 +495,6 @@ export class Uploader {
   }
 }
 
-/**
- * Whether a read-ahead started late made the next request wait too long: more than a tenth of the previous request's
- * duration (and over 1 ms). Why late at all: the next plain body is read once the current one has been handed to the
- * kernel, not while it is still being written. On a link where the answer takes a few round trips that hides any
- * read, and on a CPU-bound host (loopback, 2 cores) it keeps the read from competing with the send and the server:
- * 8 MiB chunks +2–27 %, 1 MiB chunks +3–12 % in bench:throughput pairs. Where the disk is slower than that (a cold
- * read from a slow disk on a fast LAN), requests would wait for it; after three such waits the upload switches to
- * reading ahead as soon as a request starts.
- */
-export function readAheadTooLate(waitedMs: number, lastRequestMs: number): boolean {
-  return waitedMs > 1 && waitedMs > lastRequestMs / 10;
-}
-
-/**
- * Socket pieces for a buffered body sent at `rate` bytes/s (the last request's): about an eighth of a second's worth,
- * in whole 64 KiB units between 64 KiB and 4 MiB, so progress and the stall watchdog tick several times a second on
- * any link while a fast link gets few, large writes (the stack waits for each piece's write before pulling the next). 512 KiB before any speed is known.
- */
-export function bodyPieceSize(rate: number): number {
-  if (!(rate > 0)) return READ_BLOCK;
-  const eighth = Math.floor(rate / 8 / MIN_PIECE) * MIN_PIECE;
-  return Math.min(MAX_PIECE, Math.max(MIN_PIECE, eighth));
-}
-
-/** A buffered body in pieces of `piece` bytes (subarrays, nothing copied). */
-async function* piecesOf(data: Uint8Array, piece: number): AsyncGenerator<Uint8Array, void, void> {
-  for (let i = 0; i < data.length; i += piece) yield data.subarray(i, Math.min(data.length, i + piece));
-}
-
-/** Reads a body whole into buffer `slot`, with its checksum header when `algorithm` is set (hashed off the event loop where possible). */
-async function readBody(source: UploadSource, algorithm: ChecksumAlgorithm | undefined, start: number, len: number, slot: number) {
-  if (!algorithm) return { data: await source.read(start, len, slot), header: '' };
-  const off = await source.readHashed?.(start, len, slot, algorithm);
-  if (off) return { data: off.data, header: `${algorithm} ${off.digest}` };
-  const data = await source.read(start, len, slot);
-  return { data, header: await checksumHeader(algorithm, data) };
-}
 
 function parseOffset(raw: string | undefined, method: string, url: string): number {
   const n = raw === undefined ? NaN : Number(raw);
