@@ -113,13 +113,14 @@ describe('@tus/server', () => {
     expect(await tusNode.sha256(r.url)).toBe(f.sha);
   });
 
-  it('plain chunks up to BUFFERED_BODY_MAX (4 MiB) are read whole, larger ones (the default 8 MiB) streamed in blocks: both byte-exact', async () => {
-    const size = 20 * 1024 * 1024 + 999;
+  it('plain chunks up to BUFFERED_BODY_MAX (8 MiB, the default chunk size) are read whole, larger ones streamed in blocks: both byte-exact', async () => {
+    // Three whole chunks of BUFFERED_BODY_MAX + 1 MiB (each streamed), or three full chunks and a rest at the limit.
+    const size = 3 * (BUFFERED_BODY_MAX + 1024 * 1024);
     const f = await file('threshold.bin', size, 43);
     const whole = vi.spyOn(FileSource.prototype, 'read');
     const streamed = vi.spyOn(FileSource.prototype, 'slices');
     try {
-      for (const chunkSize of [BUFFERED_BODY_MAX, 8 * 1024 * 1024]) {
+      for (const chunkSize of [BUFFERED_BODY_MAX, BUFFERED_BODY_MAX + 1024 * 1024]) {
         whole.mockClear();
         streamed.mockClear();
         const r = await client(tusNode.endpoint, { chunkSize, creationWithUpload: false }).uploadFile({ path: f.path });

@@ -8,13 +8,12 @@ import type { ChecksumAlgorithm } from './types';
  * one of two buffers (the next one while the current one is finishing, see `readAheadTooLate`) and handed to the
  * socket in a few large pieces: one positioned read and a handful of socket writes per request instead of a
  * threadpool read and a `drain` wait per 512 KiB block. Larger plain bodies are streamed in 512 KiB blocks, read
- * synchronously right before they are written once reads prove fast (ReadPace), so each block is still in the CPU's
- * cache when the kernel copies it. Why 4 MiB: 1 GiB to the discard server, one upload per process, alternating
- * builds: at 8 MiB chunks streaming was 1.15× buffering (16 pairs, 15 faster), at 4 MiB 0.95×, at 2 MiB 0.90×, at
- * 1 MiB 0.8–1.0×; a whole 8 MiB body read ahead is cold by the time it is sent (docs/engine.md, "How bytes flow").
- * At most 2 × 4 MiB are held per upload.
+ * synchronously right before they are written once reads prove fast (ReadPace). At most 2 × 8 MiB are held per upload.
+ * Why 8 MiB, so that the default chunk size is buffered: streaming 8 MiB chunks instead was 1.15× in 16 pairs while
+ * this VM ran at 1.6–2.3 GiB/s, but 0.8–0.85× in the pairs that ran at 2–2.8 GiB/s, and the bench's ratio to curl
+ * (which reaches 3.5 GiB/s in fast phases) was lower with it in 4 runs of 5 (docs/benchmarks.md, session 5).
  */
-export const BUFFERED_BODY_MAX = 4 * 1024 * 1024;
+export const BUFFERED_BODY_MAX = 8 * 1024 * 1024;
 /**
  * Largest checksummed body. `Upload-Checksum` is a header, so such a body must be read and hashed before it is sent:
  * it is read whole (into shared memory, hashed by a worker thread as it arrives) whatever its size, and larger chunk
