@@ -11,7 +11,8 @@ import type { ChecksumAlgorithm } from './types';
  * synchronously right before they are written once reads prove fast (ReadPace). At most 2 × 8 MiB are held per upload.
  * Why 8 MiB, so that the default chunk size is buffered: streaming 8 MiB chunks instead was 1.15× in 16 pairs while
  * this VM ran at 1.6–2.3 GiB/s, but 0.8–0.85× in the pairs that ran at 2–2.8 GiB/s, and the bench's ratio to curl
- * (which reaches 3.5 GiB/s in fast phases) was lower with it in 4 runs of 5 (docs/benchmarks.md, session 5).
+ * (which reaches 3.5 GiB/s in fast phases) was no better with it: 0.69–0.93× in four runs against 0.77–0.95×
+ * buffered (docs/benchmarks.md, session 5).
  */
 export const BUFFERED_BODY_MAX = 8 * 1024 * 1024;
 /**
