@@ -475,11 +475,6 @@ function requireExtension(info: ServerInfo, extension: string, what: string): vo
 }
 
 /**
- * Reads a small file with the callback API (open, fstat, read and close each one trip through libuv's pool),
- * where `fs/promises` pays for a promise and a FileHandle per step (a quarter of the client's CPU per small file).
- */
-
-/**
  * Tusk's own HTTP/1.1 stack (see http1.ts for why), or undici's when the environment says `TUSK_HTTP_STACK=undici`:
  * an escape hatch for a server or network where the small stack misbehaves, without a new release.
  */

@@ -323,12 +323,8 @@ export class StreamSource implements UploadSource {
       this.buf = bigger;
     }
     while (this.bufLen < max && !this.ended) {
-      const r = await this.iterator.next();
-      if (r.done) {
-        this.ended = true;
-        break;
-      }
-      const part = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      const part = await this.nextPiece();
+      if (!part) break;
       if (this.bufLen + part.length > this.buf.length) {
         const bigger = Buffer.allocUnsafe(this.bufLen + part.length);
         this.buf.copy(bigger, 0, 0, this.bufLen);
@@ -348,19 +344,27 @@ export class StreamSource implements UploadSource {
     return Math.min(max, this.bufLen, this.knownSize !== undefined ? this.knownSize - start : Infinity);
   }
 
+  /** The stream's next piece as a Buffer, or undefined once it has ended (`ended` is then set). */
+  private async nextPiece(): Promise<Buffer | undefined> {
+    if (this.ended) return undefined;
+    const r = await this.iterator.next();
+    if (r.done) {
+      this.ended = true;
+      return undefined;
+    }
+    return typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+  }
+
   /** Reads and drops the stream's bytes up to `start` (nothing buffered is needed any more). */
   private async skipTo(start: number): Promise<void> {
     this.bufStart += this.bufLen;
     this.bufLen = 0;
     while (this.bufStart < start) {
-      const r = this.ended ? { done: true as const, value: undefined } : await this.iterator.next();
-      if (r.done) {
-        this.ended = true;
+      const part = await this.nextPiece();
+      if (!part)
         throw new TusError('source-changed', `The stream ended after ${this.bufStart} bytes, but the server already has ${start}.`, {
           hint: 'Resume with the same data the upload started with (from its first byte).',
         });
-      }
-      const part = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
       const keep = this.bufStart + part.length - start;
       if (keep > 0) {
         // This piece crosses `start`: its tail is the first data to send.
