@@ -56,7 +56,8 @@ import { retryDelay, serverRetryAfter, toErrorInfo } from './retry-policy';
 import { completionPatch, historyEntryFor, uploadEventEffect } from './job-runner';
 import { ProfileClients } from './profile-clients';
 import type { LiveJob } from './live-job';
-import { DeltaChanges, batchView, countJob, emptyAgg, isBatchDone, jobView, totalsView, type Agg } from './views';
+import { batchView, countJob, emptyAgg, isBatchDone, jobView, totalsView, type Agg, type DeltaChanges } from './views';
+import { QueueEvents } from './events';
 
 /** The part of `TusClient` the queue uses (so tests and benchmarks can hand in the real one or a wrapper). */
 export interface QueueTusClient {
@@ -155,25 +156,9 @@ export class UploadQueue {
   private closed = false;
   private pumping = false;
   private closing = false;
-  private recoveryAnnounced = false;
-  // Coalesced deltas.
-  private readonly changes = new DeltaChanges();
-  private readonly deltaSource = {
-    totals: () => this.totals(),
-    jobView: (id: string) => {
-      const l = this.jobs.get(id);
-      return l ? jobView(l) : undefined;
-    },
-    batchView: (id: string) => {
-      const b = this.batches.get(id);
-      return b ? this.batchView(b) : undefined;
-    },
-    order: () => this.sortedIds(),
-    bandwidthLimit: () => this.limiter.bytesPerSecond,
-  };
-  private deltaTimer: NodeJS.Timeout | undefined;
-  private lastDeltaAt = 0;
-  private readonly deltaInterval: number;
+  /** Deltas, status and notifications for listeners (a UI, the shell); `changes` is what the next delta carries. */
+  private readonly events: QueueEvents;
+  private readonly changes: DeltaChanges;
   // Speeds.
   private readonly overall = new SpeedMeter();
   private readonly throughput = new ThroughputHistory(600);
@@ -181,13 +166,8 @@ export class UploadQueue {
   private lastTick: number;
   private secondBytes = 0;
   private secondStart: number;
-  // Notifications, sent when the queue goes idle (never one per file).
-  private finishedSince = { count: 0, bytes: 0 };
-  private failuresSince = { count: 0, firstReason: '' };
+  /** Batches already told finished (a `batch-finished` notification each). */
   private readonly finishedBatches = new Set<string>();
-  private readonly deltaListeners = new Set<(d: QueueDelta) => void>();
-  private readonly statusListeners = new Set<(s: EngineStatus) => void>();
-  private readonly notificationListeners = new Set<(n: EngineNotification) => void>();
   private readonly retryBase: number;
   private readonly retryMax: number;
   private readonly restoreConcurrency: number;
@@ -203,7 +183,6 @@ export class UploadQueue {
     this.limiter = new TokenBucketLimiter(options.bandwidthLimit);
     this.profiles = new ProfileClients({ ...options, rateLimiter: this.limiter });
     this.held = options.autoStart === false;
-    this.deltaInterval = options.deltaIntervalMs ?? 100;
     this.retryBase = options.retryBaseDelayMs ?? 1000;
     this.retryMax = options.retryMaxDelayMs ?? 60_000;
     this.restoreConcurrency = options.restoreConcurrency ?? 8;
@@ -213,6 +192,26 @@ export class UploadQueue {
     const loaded = this.store.loaded;
     this.history = [...loaded.history];
     this.recoveryMessages = [...loaded.recovery.messages];
+    this.events = new QueueEvents(
+      {
+        totals: () => this.totals(),
+        jobView: (id: string) => {
+          const l = this.jobs.get(id);
+          return l ? jobView(l) : undefined;
+        },
+        batchView: (id: string) => {
+          const b = this.batches.get(id);
+          return b ? this.batchView(b) : undefined;
+        },
+        order: () => this.sortedIds(),
+        bandwidthLimit: () => this.limiter.bytesPerSecond,
+        status: () => this.status(),
+        queuedCount: () => this.total.queued,
+      },
+      options.deltaIntervalMs ?? 100,
+      this.recoveryMessages,
+    );
+    this.changes = this.events.changes;
     for (const b of loaded.batches.values()) {
       this.batches.set(b.id, b);
       this.batchAgg.set(b.id, emptyAgg());
@@ -303,7 +302,7 @@ export class UploadQueue {
       this.changes.dirtyBatches.add(batch.id);
       this.pendingDirty = true;
       this.changes.orderChanged = true;
-      this.scheduleDelta();
+      this.events.schedule();
       this.pump();
     }
   }
@@ -323,9 +322,7 @@ export class UploadQueue {
     this.closed = true;
     clearInterval(this.ticker);
     for (const live of this.jobs.values()) if (live.timer) clearTimeout(live.timer);
-    if (this.deltaTimer) clearTimeout(this.deltaTimer);
-    this.deltaTimer = undefined;
-    this.emitDelta();
+    this.events.close();
     await this.profiles.close();
     await this.store.flush();
   }
@@ -451,7 +448,7 @@ export class UploadQueue {
     }
     this.pendingDirty = true;
     this.changes.orderChanged = result.jobIds.length > 0 || this.changes.orderChanged;
-    this.scheduleDelta();
+    this.events.schedule();
     this.pump();
     return result;
   }
@@ -663,7 +660,7 @@ export class UploadQueue {
     }
     this.pendingDirty = true;
     this.changes.orderChanged = true;
-    this.scheduleDelta();
+    this.events.schedule();
   }
 
   private dropBatch(id: string): void {
@@ -673,7 +670,7 @@ export class UploadQueue {
     this.store.removeBatches([id]);
     this.changes.dirtyBatches.delete(id);
     this.changes.removedBatches.push(id);
-    this.scheduleDelta();
+    this.events.schedule();
   }
 
   /** The run order: higher priority first, then `order`. */
@@ -710,7 +707,7 @@ export class UploadQueue {
     this.update(live, { priority, order });
     this.pendingDirty = true;
     this.changes.orderChanged = true;
-    this.scheduleDelta();
+    this.events.schedule();
     this.pump();
   }
 
@@ -719,7 +716,7 @@ export class UploadQueue {
     for (const live of this.select(target)) if (live.rec.priority !== priority) this.update(live, { priority });
     this.pendingDirty = true;
     this.changes.orderChanged = true;
-    this.scheduleDelta();
+    this.events.schedule();
     this.pump();
   }
 
@@ -733,7 +730,7 @@ export class UploadQueue {
   setBandwidthLimit(bytesPerSecond: number): void {
     this.limiter.setRate(bytesPerSecond);
     this.changes.bandwidthChanged = true;
-    this.scheduleDelta();
+    this.events.schedule();
   }
 
   /** Forgets cached clients of a profile (its endpoint, headers or TLS options changed). */
@@ -820,29 +817,15 @@ export class UploadQueue {
   }
 
   onDelta(listener: (d: QueueDelta) => void): () => void {
-    this.deltaListeners.add(listener);
-    return () => this.deltaListeners.delete(listener);
+    return this.events.onDelta(listener);
   }
 
   onStatus(listener: (s: EngineStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.events.onStatus(listener);
   }
 
   onNotification(listener: (n: EngineNotification) => void): () => void {
-    this.notificationListeners.add(listener);
-    // State that could not be restored is told to the first listener (the shell subscribes right after creating
-    // the engine), so it is never silent.
-    if (this.recoveryMessages.length > 0 && !this.recoveryAnnounced) {
-      this.recoveryAnnounced = true;
-      const n: EngineNotification = {
-        kind: 'failures',
-        count: this.recoveryMessages.length,
-        firstReason: `Some saved queue state could not be read: ${this.recoveryMessages[0]}`,
-      };
-      queueMicrotask(() => listener(n));
-    }
-    return () => this.notificationListeners.delete(listener);
+    return this.events.onNotification(listener);
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -941,7 +924,7 @@ export class UploadQueue {
           this.pendingDirty = true;
         }
         this.changes.dirtyJobs.add(id);
-        this.scheduleDelta();
+        this.events.schedule();
         this.pump();
       });
   }
@@ -1014,8 +997,7 @@ export class UploadQueue {
     const entry = historyEntryFor(rec, profile.endpoint, result, now);
     this.history.push(entry);
     this.store.appendHistory(entry);
-    this.finishedSince.count++;
-    this.finishedSince.bytes += rec.size;
+    this.events.jobFinished(rec.size);
     // Made durable in the next group write without holding the slot: a crash before it only means the restart asks
     // the server (HEAD), finds the upload complete and marks it so; nothing is sent twice.
     this.store.flush().catch(() => undefined);
@@ -1050,8 +1032,7 @@ export class UploadQueue {
     }
     this.log(live, 'failed', info.message);
     this.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
-    if (this.failuresSince.count === 0) this.failuresSince.firstReason = `${rec.name}: ${info.message}`;
-    this.failuresSince.count++;
+    this.events.jobFailed(`${rec.name}: ${info.message}`);
   }
 
   private onUploadEvent(live: LiveJob, event: UploadEvent): void {
@@ -1070,8 +1051,7 @@ export class UploadQueue {
       this.log(live, 'failed', info.message);
       if (live.running) live.stopReason = undefined;
       this.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
-      this.failuresSince.count++;
-      if (!this.failuresSince.firstReason) this.failuresSince.firstReason = `${live.rec.name}: ${info.message}`;
+      this.events.jobFailed(`${live.rec.name}: ${info.message}`);
       return false;
     }
     if (check.kind === 'changed') {
@@ -1140,7 +1120,7 @@ export class UploadQueue {
       this.changes.dirtyBatches.add(b);
       if (patch.status) this.checkBatchFinished(b);
     }
-    this.scheduleDelta();
+    this.events.schedule();
   }
 
   private checkBatchFinished(id: string): void {
@@ -1150,7 +1130,7 @@ export class UploadQueue {
     const done = a.jobs > 0 && isBatchDone(a);
     if (done && !this.finishedBatches.has(id)) {
       this.finishedBatches.add(id);
-      if (a.completed > 0) this.notify({ kind: 'batch-finished', batch: this.batchView(b) });
+      if (a.completed > 0) this.events.notify({ kind: 'batch-finished', batch: this.batchView(b) });
     } else if (!done) this.finishedBatches.delete(id);
   }
 
@@ -1167,7 +1147,7 @@ export class UploadQueue {
       }
     }
     this.changes.dirtyJobs.add(live.rec.id);
-    this.scheduleDelta();
+    this.events.schedule();
   }
 
   /**
@@ -1192,10 +1172,6 @@ export class UploadQueue {
     this.store.patchJob(live.rec.id, deferred ? Object.assign(deferred, patch) : patch);
   }
 
-  private notify(n: EngineNotification): void {
-    for (const l of this.notificationListeners) l(n);
-  }
-
   private tick(): void {
     const t = performance.now();
     const dt = t - this.lastTick;
@@ -1215,55 +1191,8 @@ export class UploadQueue {
       this.secondBytes = 0;
       this.secondStart = t;
       this.changes.newSamples.push(this.throughput.push(this.now(), rate));
-      this.scheduleDelta();
+      this.events.schedule();
     }
-    if (this.running.size > 0 || before !== this.overall.bytesPerSecond) this.scheduleDelta();
-  }
-
-  private scheduleDelta(): void {
-    if (this.deltaTimer || this.closed) return;
-    const wait = Math.max(0, this.lastDeltaAt + this.deltaInterval - performance.now());
-    this.deltaTimer = setTimeout(() => {
-      this.deltaTimer = undefined;
-      this.emitDelta();
-    }, wait);
-    this.deltaTimer.unref();
-  }
-
-  /** Sends what changed since the last delta, as one message. */
-  private emitDelta(): void {
-    this.lastDeltaAt = performance.now();
-    if (this.deltaListeners.size === 0) {
-      // Nobody listens (CLI, benchmarks): skip building views; a later subscriber starts from getSnapshot().
-      this.changes.skip();
-      this.afterDelta();
-      return;
-    }
-    const { delta, backlog } = this.changes.take(this.deltaSource);
-    for (const l of this.deltaListeners) l(delta);
-    this.afterDelta();
-    if (backlog && !this.deltaTimer && !this.closed) {
-      // The rest follows on the next turn of the loop, not after a full interval: a big folder appears quickly.
-      this.deltaTimer = setTimeout(() => {
-        this.deltaTimer = undefined;
-        this.emitDelta();
-      }, 0);
-      this.deltaTimer.unref();
-    }
-  }
-
-  private afterDelta(): void {
-    const status = this.status();
-    for (const l of this.statusListeners) l(status);
-    if (status.active === 0 && this.total.queued === 0) {
-      if (this.finishedSince.count > 0) {
-        this.notify({ kind: 'jobs-finished', count: this.finishedSince.count, bytes: this.finishedSince.bytes });
-        this.finishedSince = { count: 0, bytes: 0 };
-      }
-      if (this.failuresSince.count > 0) {
-        this.notify({ kind: 'failures', count: this.failuresSince.count, firstReason: this.failuresSince.firstReason });
-        this.failuresSince = { count: 0, firstReason: '' };
-      }
-    }
+    if (this.running.size > 0 || before !== this.overall.bytesPerSecond) this.events.schedule();
   }
 }
