@@ -22,3 +22,9 @@ export interface LiveJob {
   serverOffset?: number;
   expiresAt?: number;
 }
+
+/** Stops a job's pending retry countdown, if any. */
+export function clearRetryTimer(live: LiveJob): void {
+  if (live.timer) clearTimeout(live.timer);
+  live.timer = undefined;
+}

@@ -1,6 +1,8 @@
 /**
  * The upload queue: jobs and batches, a scheduler with a global and a per-server concurrency limit, priorities and
- * order, pause/resume/cancel, visible job-level retries, speeds, history, and coalesced deltas for a UI.
+ * order, pause/resume/cancel, visible job-level retries and speeds. The jobs themselves and every change of them are
+ * kept by the `JobBook` (job-book.ts); what listeners hear (coalesced deltas, notifications) by `QueueEvents`
+ * (events.ts).
  *
  * Durability: every change goes to the `QueueStore` (O(1) journal appends); an upload URL is flushed to disk before
  * its first byte is sent (`onUploadUrl`), and completion is flushed too, so a `kill -9` at any moment loses nothing.
@@ -12,12 +14,9 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type {
   AddResult,
-  AttemptLogEntry,
   BatchProblem,
-  BatchView,
   HistoryEntry,
   JobDetails,
-  JobStatus,
   JobView,
   QueueDelta,
   QueueSnapshot,
@@ -25,7 +24,7 @@ import type {
   ServerProfile,
   Target,
 } from '../../../shared/types';
-import type { BatchRecord, JobRecord, QueueStore } from '../store/types';
+import type { BatchRecord, QueueStore } from '../store/types';
 import type {
   ServerInfo,
   TusClientOptions,
@@ -44,20 +43,19 @@ import {
   askServerOffset,
   forEachBounded,
   inspectSource,
-  interruptedAddMessage,
   rescanInterruptedFolder,
   sourceChangedPatch,
 } from './restore';
-import { mimeTypeOf } from './history';
 import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
 import { smallFileReader } from '../tus/small-files';
 import { SMALL_FILE_MAX } from '../tus/client';
 import { retryDelay, serverRetryAfter, toErrorInfo } from './retry-policy';
 import { completionPatch, historyEntryFor, uploadEventEffect } from './job-runner';
 import { ProfileClients } from './profile-clients';
-import type { LiveJob } from './live-job';
-import { batchView, countJob, emptyAgg, isBatchDone, jobView, totalsView, type Agg, type DeltaChanges } from './views';
+import { clearRetryTimer, type LiveJob } from './live-job';
+import { jobView, totalsView, type DeltaChanges } from './views';
 import { QueueEvents } from './events';
+import { JobBook } from './job-book';
 
 /** The part of `TusClient` the queue uses (so tests and benchmarks can hand in the real one or a wrapper). */
 export interface QueueTusClient {
@@ -108,7 +106,6 @@ export interface AddOptions {
   followSymlinks?: boolean;
 }
 
-const ATTEMPT_LOG_MAX = 50;
 /** New small files read ahead in one batch (see prefetchSmallFiles); a new batch when half are used. */
 const PREFETCH_AHEAD = 64;
 
@@ -134,11 +131,8 @@ export class UploadQueue {
   readonly limiter: TokenBucketLimiter;
   private readonly store: QueueStore;
   private readonly now: () => number;
-  private readonly jobs = new Map<string, LiveJob>();
-  private readonly batches = new Map<string, BatchRecord>();
-  private readonly batchAgg = new Map<string, Agg>();
-  private readonly total: Agg = emptyAgg();
-  private readonly history: HistoryEntry[];
+  /** The jobs, batches and history, and every change of them (see job-book.ts). */
+  private readonly book: JobBook;
   private readonly running = new Set<string>();
   /** Slot units in use per profile and overall: a job takes `SLOT_UNITS`, a small one 1 (see `slotUnits`). */
   private readonly runningPerProfile = new Map<string, number>();
@@ -150,7 +144,6 @@ export class UploadQueue {
   /** Profiles of the jobs in `pending` (rebuilt with it). */
   private pendingProfiles = new Set<string>();
   private pendingDirty = true;
-  private maxOrder = 0;
   private held: boolean;
   private suspended = false;
   private closed = false;
@@ -166,15 +159,11 @@ export class UploadQueue {
   private lastTick: number;
   private secondBytes = 0;
   private secondStart: number;
-  /** Batches already told finished (a `batch-finished` notification each). */
-  private readonly finishedBatches = new Set<string>();
   private readonly retryBase: number;
   private readonly retryMax: number;
   private readonly restoreConcurrency: number;
   /** Messages about state that could not be restored (corrupt journal…), for the UI and the CLI. */
-  readonly recoveryMessages: string[];
-  /** Batches whose `addPaths` was cut short by a crash (still marked `scanning`), completed by `restore`. */
-  private readonly interruptedAdds: string[] = [];
+  readonly recoveryMessages: string[] = [];
 
   constructor(private readonly options: QueueOptions) {
     this.store = options.store;
@@ -186,63 +175,31 @@ export class UploadQueue {
     this.retryBase = options.retryBaseDelayMs ?? 1000;
     this.retryMax = options.retryMaxDelayMs ?? 60_000;
     this.restoreConcurrency = options.restoreConcurrency ?? 8;
-    // The store writes our records at compaction instead of keeping a copy of each (before `loaded` is read, so the
-    // loaded jobs are handed over rather than copied). Every change of a record goes to the store in the same turn.
-    this.store.useLiveJobs?.(() => this.liveRecords());
-    const loaded = this.store.loaded;
-    this.history = [...loaded.history];
-    this.recoveryMessages = [...loaded.recovery.messages];
     this.events = new QueueEvents(
       {
         totals: () => this.totals(),
         jobView: (id: string) => {
-          const l = this.jobs.get(id);
+          const l = this.book.jobs.get(id);
           return l ? jobView(l) : undefined;
         },
         batchView: (id: string) => {
-          const b = this.batches.get(id);
-          return b ? this.batchView(b) : undefined;
+          const b = this.book.batches.get(id);
+          return b ? this.book.batchView(b) : undefined;
         },
-        order: () => this.sortedIds(),
+        order: () => this.book.sortedIds(),
         bandwidthLimit: () => this.limiter.bytesPerSecond,
         status: () => this.status(),
-        queuedCount: () => this.total.queued,
+        queuedCount: () => this.book.total.queued,
       },
       options.deltaIntervalMs ?? 100,
       this.recoveryMessages,
     );
     this.changes = this.events.changes;
-    for (const b of loaded.batches.values()) {
-      this.batches.set(b.id, b);
-      this.batchAgg.set(b.id, emptyAgg());
-    }
-    for (const rec of loaded.jobs.values()) {
-      // A job that was uploading or waiting when the process stopped simply continues.
-      if (rec.status === 'uploading' || rec.status === 'retrying') {
-        rec.status = 'queued';
-        rec.nextAttemptAt = undefined;
-      }
-      if (rec.batchId && !this.batches.has(rec.batchId)) rec.batchId = undefined;
-      const live: LiveJob = { rec, sent: rec.status === 'completed' ? rec.size : rec.offset, failStreak: 0 };
-      this.jobs.set(rec.id, live);
-      this.addAgg(live, 1);
-      if (rec.order > this.maxOrder) this.maxOrder = rec.order;
-    }
-    for (const [id, agg] of this.batchAgg) if (agg.jobs > 0 && isBatchDone(agg)) this.finishedBatches.add(id);
-    for (const b of this.batches.values()) {
-      if (!b.scanning) continue;
-      this.interruptedAdds.push(b.id);
-      const n = this.batchAgg.get(b.id)?.jobs ?? 0;
-      this.recoveryMessages.push(interruptedAddMessage(b, n));
-    }
+    this.book = new JobBook(this.store, this.events, this.now, (id) => this.batchSpeed(id), this.recoveryMessages);
     this.lastTick = performance.now();
     this.secondStart = this.lastTick;
     this.ticker = setInterval(() => this.tick(), 250);
     this.ticker.unref();
-  }
-
-  private *liveRecords(): Generator<JobRecord> {
-    for (const live of this.jobs.values()) yield live.rec;
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -251,7 +208,7 @@ export class UploadQueue {
 
   /** Checks restored jobs (source files, server offsets) and starts the scheduler unless held. */
   async restore(): Promise<void> {
-    const unfinished = [...this.jobs.values()].filter((l) => UNFINISHED.has(l.rec.status));
+    const unfinished = [...this.book.jobs.values()].filter((l) => UNFINISHED.has(l.rec.status));
     this.pump();
     const adds = this.finishInterruptedAdds();
     await forEachBounded(
@@ -270,33 +227,33 @@ export class UploadQueue {
 
   /** Reads again each folder whose add was cut short and queues the files its batch is missing. */
   private async finishInterruptedAdds(): Promise<void> {
-    while (this.interruptedAdds.length > 0 && !this.closed && !this.closing) {
-      const batch = this.batches.get(this.interruptedAdds.shift()!);
+    while (this.book.interruptedAdds.length > 0 && !this.closed && !this.closing) {
+      const batch = this.book.batches.get(this.book.interruptedAdds.shift()!);
       const opts = batch?.scanning;
       if (!batch || !opts) continue;
       const profile = await this.profiles.profile(batch.profileId).catch(() => undefined);
       const read = await rescanInterruptedFolder(batch, opts);
       const scan = 'scan' in read ? read.scan : undefined;
       if ('problem' in read) batch.problems = [...batch.problems, read.problem];
-      if (!this.batches.has(batch.id) || this.closed || this.closing) continue;
+      if (!this.book.batches.has(batch.id) || this.closed || this.closing) continue;
       if (!profile) batch.problems = [...batch.problems, { path: batch.rootPath, reason: PROFILE_GONE_PROBLEM }];
       if (scan && profile) {
         batch.problems = scan.problems;
         const inBatch = new Set<string>();
-        for (const live of this.jobs.values()) if (live.rec.batchId === batch.id) inBatch.add(live.rec.path);
-        const existing = this.unfinishedPaths(profile.id);
+        for (const live of this.book.jobs.values()) if (live.rec.batchId === batch.id) inBatch.add(live.rec.path);
+        const existing = this.book.unfinishedPaths(profile.id);
         const now = this.now();
         for (let i = 0, made = 0; i < scan.paths.length; i++) {
           const p = scan.paths[i];
           if (inBatch.has(p) || existing.has(p)) continue;
-          this.newJob(p, basename(p), batch.id, scan.relativePaths[i], scan.sizes[i], scan.mtimes[i], profile, now);
+          this.book.newJob(p, basename(p), batch.id, scan.relativePaths[i], scan.sizes[i], scan.mtimes[i], profile, now);
           if (++made % 2000 === 0) {
             await new Promise((r) => setImmediate(r));
-            if (!this.batches.has(batch.id)) break; // removed meanwhile
+            if (!this.book.batches.has(batch.id)) break; // removed meanwhile
           }
         }
       }
-      if (!this.batches.has(batch.id)) continue;
+      if (!this.book.batches.has(batch.id)) continue;
       delete batch.scanning;
       this.store.putBatch(batch);
       this.changes.dirtyBatches.add(batch.id);
@@ -321,7 +278,7 @@ export class UploadQueue {
     await this.stopRunning('close');
     this.closed = true;
     clearInterval(this.ticker);
-    for (const live of this.jobs.values()) if (live.timer) clearTimeout(live.timer);
+    for (const live of this.book.jobs.values()) if (live.timer) clearTimeout(live.timer);
     this.events.close();
     await this.profiles.close();
     await this.store.flush();
@@ -342,7 +299,7 @@ export class UploadQueue {
   private async stopRunning(reason: 'suspend' | 'close'): Promise<void> {
     const waits: Promise<void>[] = [];
     for (const id of this.running) {
-      const live = this.jobs.get(id);
+      const live = this.book.jobs.get(id);
       if (!live) continue;
       live.stopReason = reason;
       live.controller?.abort();
@@ -360,7 +317,7 @@ export class UploadQueue {
     const result: AddResult = { jobIds: [], batchIds: [], rejected: [] };
     const profile = opts.profile;
     this.profiles.remember(profile);
-    const existing = this.unfinishedPaths(profile.id);
+    const existing = this.book.unfinishedPaths(profile.id);
     const duplicate = (path: string): BatchProblem | undefined => {
       const status = existing.get(path);
       return status === undefined ? undefined : { path, reason: alreadyQueued(status) };
@@ -385,7 +342,7 @@ export class UploadQueue {
           result.rejected.push(dup);
           continue;
         }
-        const rec = this.newJob(path, basename(path), undefined, undefined, st.size, st.mtimeMs, profile, now);
+        const rec = this.book.newJob(path, basename(path), undefined, undefined, st.size, st.mtimeMs, profile, now);
         existing.set(path, rec.status);
         result.jobIds.push(rec.id);
       } else if (st.isDirectory()) {
@@ -426,15 +383,12 @@ export class UploadQueue {
           createdAt: now,
           scanning: scanOptions,
         };
-        this.batches.set(batch.id, batch);
-        this.batchAgg.set(batch.id, emptyAgg());
-        this.store.putBatch(batch);
-        this.changes.dirtyBatches.add(batch.id);
+        this.book.addBatch(batch);
         result.batchIds.push(batch.id);
         for (let i = 0, made = 0; i < found; i++) {
           const p = scan.paths[i];
           if (fresh < found && existing.has(p)) continue;
-          const rec = this.newJob(p, basename(p), batch.id, scan.relativePaths[i], scan.sizes[i], scan.mtimes[i], profile, now);
+          const rec = this.book.newJob(p, basename(p), batch.id, scan.relativePaths[i], scan.sizes[i], scan.mtimes[i], profile, now);
           if (remember) existing.set(p, rec.status);
           result.jobIds.push(rec.id);
           // Let the store write its groups as we go, so a 100,000-file folder never sits in memory twice.
@@ -453,85 +407,24 @@ export class UploadQueue {
     return result;
   }
 
-  /** Paths with an unfinished job (anything but completed or cancelled) on the profile, with that job's status. */
-  private unfinishedPaths(profileId: string): Map<string, JobStatus> {
-    const out = new Map<string, JobStatus>();
-    for (const { rec } of this.jobs.values()) {
-      if (rec.profileId === profileId && rec.status !== 'completed' && rec.status !== 'cancelled') out.set(rec.path, rec.status);
-    }
-    return out;
-  }
-
-  private newJob(
-    path: string,
-    name: string,
-    batchId: string | undefined,
-    relativePath: string | undefined,
-    size: number,
-    mtimeMs: number,
-    profile: ServerProfile,
-    now: number,
-  ): JobRecord {
-    const metadata: Record<string, string> = { ...(profile.metadata ?? {}), filename: name, filetype: mimeTypeOf(name) };
-    if (relativePath !== undefined) metadata.relativePath = relativePath;
-    const rec: JobRecord = {
-      id: randomUUID(),
-      profileId: profile.id,
-      path,
-      name,
-      size,
-      mtimeMs,
-      metadata,
-      status: 'queued',
-      priority: 0,
-      order: ++this.maxOrder,
-      offset: 0,
-      attempt: 0,
-      createdAt: now,
-      attemptLog: [],
-    };
-    if (batchId) rec.batchId = batchId;
-    if (relativePath !== undefined) rec.relativePath = relativePath;
-    const live: LiveJob = { rec, sent: 0, failStreak: 0 };
-    this.jobs.set(rec.id, live);
-    this.addAgg(live, 1);
-    this.store.putJob(rec);
-    this.changes.dirtyJobs.add(rec.id);
-    if (batchId) this.changes.dirtyBatches.add(batchId);
-    return rec;
-  }
-
   // ------------------------------------------------------------------------------------------------------------
   // Actions
   // ------------------------------------------------------------------------------------------------------------
 
-  private select(target: Target): LiveJob[] {
-    if (target.kind === 'job') {
-      const live = this.jobs.get(target.id);
-      if (!live) throw new Error(`No job with id "${target.id}" in the queue. Refresh the list; it may have been removed.`);
-      return [live];
-    }
-    if (target.kind === 'batch') {
-      if (!this.batches.has(target.id)) throw new Error(`No batch with id "${target.id}" in the queue. Refresh the list; it may have been removed.`);
-      return [...this.jobs.values()].filter((l) => l.rec.batchId === target.id);
-    }
-    return [...this.jobs.values()];
-  }
-
   /** Pauses jobs; a running upload is stopped through its AbortSignal and stays resumable. */
   async pause(target: Target): Promise<void> {
     const waits: Promise<void>[] = [];
-    for (const live of this.select(target)) {
+    for (const live of this.book.select(target)) {
       const s = live.rec.status;
       if (s !== 'queued' && s !== 'uploading' && s !== 'retrying') continue;
-      this.clearTimer(live);
+      clearRetryTimer(live);
       if (live.running) {
         live.stopReason = 'pause';
         live.controller?.abort();
         waits.push(live.running);
       }
-      this.log(live, 'paused', 'Paused.');
-      this.update(live, { status: 'paused', nextAttemptAt: undefined });
+      this.book.log(live, 'paused', 'Paused.');
+      this.book.update(live, { status: 'paused', nextAttemptAt: undefined });
     }
     this.held = false;
     await Promise.all(waits);
@@ -539,11 +432,11 @@ export class UploadQueue {
 
   /** Resumes paused jobs (and starts waiting retries now). */
   async resume(target: Target): Promise<void> {
-    for (const live of this.select(target)) {
+    for (const live of this.book.select(target)) {
       const s = live.rec.status;
       if (s === 'paused' || s === 'retrying') {
-        this.clearTimer(live);
-        this.update(live, { status: 'queued', nextAttemptAt: undefined });
+        clearRetryTimer(live);
+        this.book.update(live, { status: 'queued', nextAttemptAt: undefined });
       }
     }
     this.held = false;
@@ -553,12 +446,12 @@ export class UploadQueue {
 
   /** Retries failed or cancelled jobs (and waiting retries) now. */
   async retry(target: Target): Promise<void> {
-    for (const live of this.select(target)) {
+    for (const live of this.book.select(target)) {
       const s = live.rec.status;
       if (s === 'failed' || s === 'cancelled' || s === 'retrying') {
-        this.clearTimer(live);
+        clearRetryTimer(live);
         live.failStreak = 0;
-        this.update(live, { status: 'queued', nextAttemptAt: undefined, finishedAt: undefined });
+        this.book.update(live, { status: 'queued', nextAttemptAt: undefined, finishedAt: undefined });
       }
     }
     this.held = false;
@@ -572,7 +465,7 @@ export class UploadQueue {
    * (with its URL and the reason), since the job itself forgets the URL.
    */
   async cancel(target: Target): Promise<CancelOutcome[]> {
-    const lives = this.select(target).filter((l) => l.rec.status !== 'completed' && l.rec.status !== 'cancelled');
+    const lives = this.book.select(target).filter((l) => l.rec.status !== 'completed' && l.rec.status !== 'cancelled');
     const outcomes = await Promise.all(lives.map((l) => this.cancelOne(l, 'cancel')));
     await this.store.flush();
     return outcomes;
@@ -580,11 +473,11 @@ export class UploadQueue {
 
   private async cancelOne(live: LiveJob, reason: 'cancel' | 'remove'): Promise<CancelOutcome> {
     const outcome: CancelOutcome = { jobId: live.rec.id };
-    this.clearTimer(live);
+    clearRetryTimer(live);
     if (live.running) {
       live.stopReason = reason;
       live.controller?.abort();
-      this.update(live, { status: 'cancelled', nextAttemptAt: undefined });
+      this.book.update(live, { status: 'cancelled', nextAttemptAt: undefined });
       await live.running;
     }
     if (live.rec.status === 'completed') {
@@ -592,8 +485,8 @@ export class UploadQueue {
       return outcome;
     }
     const url = live.rec.uploadUrl;
-    this.log(live, 'cancelled', url ? 'Cancelled; removing the upload from the server.' : 'Cancelled.');
-    this.update(live, { status: 'cancelled', nextAttemptAt: undefined, uploadUrl: undefined, offset: 0 }, 0);
+    this.book.log(live, 'cancelled', url ? 'Cancelled; removing the upload from the server.' : 'Cancelled.');
+    this.book.update(live, { status: 'cancelled', nextAttemptAt: undefined, uploadUrl: undefined, offset: 0 }, 0);
     if (!url) return outcome;
     outcome.uploadUrl = url;
     const gone = await this.terminate(live.rec.profileId, url);
@@ -603,8 +496,8 @@ export class UploadQueue {
       outcome.code = gone.code;
       // Said on the job (and in its log), not only returned: a person looking at the queue later sees it too.
       const notice = `The upload could not be removed from the server (${url}): ${gone.reason}`;
-      this.log(live, 'terminate-failed', notice);
-      this.update(live, { notice });
+      this.book.log(live, 'terminate-failed', notice);
+      this.book.update(live, { notice });
     }
     return outcome;
   }
@@ -627,67 +520,34 @@ export class UploadQueue {
 
   /** Removes jobs (cancelling them first if they have not completed). Emptied batches go too. */
   async remove(target: Target): Promise<void> {
-    const lives = this.select(target);
+    const lives = this.book.select(target);
     await Promise.all(lives.filter((l) => UNFINISHED.has(l.rec.status) || l.rec.status === 'failed').map((l) => this.cancelOne(l, 'remove')));
     this.dropJobs(lives);
-    if (target.kind === 'batch') this.dropBatch(target.id);
+    if (target.kind === 'batch') this.book.dropBatch(target.id);
     await this.store.flush();
   }
 
   /** Removes completed and cancelled jobs (they stay in history). */
   async clearFinished(): Promise<void> {
-    this.dropJobs([...this.jobs.values()].filter((l) => l.rec.status === 'completed' || l.rec.status === 'cancelled'));
+    this.dropJobs([...this.book.jobs.values()].filter((l) => l.rec.status === 'completed' || l.rec.status === 'cancelled'));
     await this.store.flush();
   }
 
+  /** Forgets jobs (see JobBook.dropJobs) and has the scheduler plan again. */
   private dropJobs(lives: LiveJob[]): void {
     if (lives.length === 0) return;
-    const ids: string[] = [];
-    const touched = new Set<string>();
-    for (const live of lives) {
-      this.clearTimer(live);
-      this.addAgg(live, -1);
-      this.jobs.delete(live.rec.id);
-      this.changes.dirtyJobs.delete(live.rec.id);
-      ids.push(live.rec.id);
-      if (live.rec.batchId) touched.add(live.rec.batchId);
-    }
-    this.store.removeJobs(ids);
-    this.changes.removedJobs.push(...ids);
-    for (const b of touched) {
-      if ((this.batchAgg.get(b)?.jobs ?? 0) === 0) this.dropBatch(b);
-      else this.changes.dirtyBatches.add(b);
-    }
+    this.book.dropJobs(lives);
     this.pendingDirty = true;
-    this.changes.orderChanged = true;
-    this.events.schedule();
-  }
-
-  private dropBatch(id: string): void {
-    if (!this.batches.delete(id)) return;
-    this.batchAgg.delete(id);
-    this.finishedBatches.delete(id);
-    this.store.removeBatches([id]);
-    this.changes.dirtyBatches.delete(id);
-    this.changes.removedBatches.push(id);
-    this.events.schedule();
-  }
-
-  /** The run order: higher priority first, then `order`. */
-  private sortedIds(): string[] {
-    const lives = [...this.jobs.values()];
-    lives.sort((a, b) => b.rec.priority - a.rec.priority || a.rec.order - b.rec.order);
-    return lives.map((l) => l.rec.id);
   }
 
   /** Moves a job to `toIndex` of the run order. It takes the priority of its new neighbours so the order holds. */
   async reorder(jobId: string, toIndex: number): Promise<void> {
-    const live = this.jobs.get(jobId);
+    const live = this.book.jobs.get(jobId);
     if (!live) throw new Error(`No job with id "${jobId}" in the queue. Refresh the list; it may have been removed.`);
-    const ids = this.sortedIds().filter((id) => id !== jobId);
+    const ids = this.book.sortedIds().filter((id) => id !== jobId);
     const at = Math.max(0, Math.min(toIndex, ids.length));
-    const before = at > 0 ? this.jobs.get(ids[at - 1])!.rec : undefined;
-    const after = at < ids.length ? this.jobs.get(ids[at])!.rec : undefined;
+    const before = at > 0 ? this.book.jobs.get(ids[at - 1])!.rec : undefined;
+    const after = at < ids.length ? this.book.jobs.get(ids[at])!.rec : undefined;
     let priority: number;
     let order: number;
     if (before && after && before.priority === after.priority) {
@@ -704,7 +564,7 @@ export class UploadQueue {
       priority = live.rec.priority;
       order = live.rec.order;
     }
-    this.update(live, { priority, order });
+    this.book.update(live, { priority, order });
     this.pendingDirty = true;
     this.changes.orderChanged = true;
     this.events.schedule();
@@ -713,7 +573,7 @@ export class UploadQueue {
 
   /** Sets the priority of jobs (higher runs first). */
   async setPriority(target: Target, priority: number): Promise<void> {
-    for (const live of this.select(target)) if (live.rec.priority !== priority) this.update(live, { priority });
+    for (const live of this.book.select(target)) if (live.rec.priority !== priority) this.book.update(live, { priority });
     this.pendingDirty = true;
     this.changes.orderChanged = true;
     this.events.schedule();
@@ -740,7 +600,7 @@ export class UploadQueue {
 
   /** Whether any job uses this profile. */
   usesProfile(profileId: string): boolean {
-    for (const live of this.jobs.values()) if (live.rec.profileId === profileId && UNFINISHED.has(live.rec.status)) return true;
+    for (const live of this.book.jobs.values()) if (live.rec.profileId === profileId && UNFINISHED.has(live.rec.status)) return true;
     return false;
   }
 
@@ -751,24 +611,20 @@ export class UploadQueue {
   private batchSpeed(id: string): number {
     let s = 0;
     for (const jid of this.running) {
-      const l = this.jobs.get(jid);
+      const l = this.book.jobs.get(jid);
       if (l?.rec.batchId === id) s += l.speed?.bytesPerSecond ?? 0;
     }
     return s;
   }
 
-  private batchView(b: BatchRecord): BatchView {
-    return batchView(b, this.batchAgg.get(b.id) ?? emptyAgg(), this.batchSpeed(b.id));
-  }
-
   /** Totals over the queue (cancelled jobs are left out). */
   totals(): QueueTotals {
-    return totalsView(this.total, this.overall.bytesPerSecond);
+    return totalsView(this.book.total, this.overall.bytesPerSecond);
   }
 
   /** The shell's summary. */
   status(): EngineStatus {
-    const t = this.total;
+    const t = this.book.total;
     const active = t.uploading + t.retrying;
     return { totals: this.totals(), active, paused: this.suspended || (active === 0 && t.paused > 0) };
   }
@@ -776,8 +632,8 @@ export class UploadQueue {
   /** Everything at once; then apply deltas with a higher `seq`. */
   snapshot(): QueueSnapshot {
     return {
-      jobs: this.sortedIds().map((id) => jobView(this.jobs.get(id)!)),
-      batches: [...this.batches.values()].map((b) => this.batchView(b)),
+      jobs: this.book.sortedIds().map((id) => jobView(this.book.jobs.get(id)!)),
+      batches: [...this.book.batches.values()].map((b) => this.book.batchView(b)),
       totals: this.totals(),
       bandwidthLimit: this.limiter.bytesPerSecond,
       throughput: this.throughput.list(),
@@ -787,7 +643,7 @@ export class UploadQueue {
 
   /** One job, whole, with its attempt log. */
   details(jobId: string, endpoint: string): JobDetails {
-    const live = this.jobs.get(jobId);
+    const live = this.book.jobs.get(jobId);
     if (!live) throw new Error(`No job with id "${jobId}" in the queue. Refresh the list; it may have been removed.`);
     const d: JobDetails = { job: jobView(live), attemptLog: [...live.rec.attemptLog], endpoint };
     if (live.serverOffset !== undefined) d.serverOffset = live.serverOffset;
@@ -797,23 +653,23 @@ export class UploadQueue {
 
   /** The job's record (for the API and tests). */
   job(jobId: string): JobView | undefined {
-    const live = this.jobs.get(jobId);
+    const live = this.book.jobs.get(jobId);
     return live ? jobView(live) : undefined;
   }
 
   /** Ids of every job, in run order. */
   jobIds(): string[] {
-    return this.sortedIds();
+    return this.book.sortedIds();
   }
 
   /** Finished uploads, oldest first. */
   historyEntries(): HistoryEntry[] {
-    return this.history;
+    return this.book.history;
   }
 
   /** True when nothing is queued, uploading or waiting to retry. */
   isIdle(): boolean {
-    return this.total.uploading + this.total.retrying + this.total.queued === 0;
+    return this.book.total.uploading + this.book.total.retrying + this.book.total.queued === 0;
   }
 
   onDelta(listener: (d: QueueDelta) => void): () => void {
@@ -837,8 +693,8 @@ export class UploadQueue {
     this.pumping = true;
     try {
       if (this.pendingDirty) {
-        this.pending = this.sortedIds().filter((id) => this.jobs.get(id)!.rec.status === 'queued');
-        this.pendingProfiles = new Set(this.pending.map((id) => this.jobs.get(id)!.rec.profileId));
+        this.pending = this.book.sortedIds().filter((id) => this.book.jobs.get(id)!.rec.status === 'queued');
+        this.pendingProfiles = new Set(this.pending.map((id) => this.book.jobs.get(id)!.rec.profileId));
         this.pendingHead = 0;
         this.pendingDirty = false;
       }
@@ -848,7 +704,7 @@ export class UploadQueue {
       let blocked: Set<string> | undefined;
       for (let i = this.pendingHead; i < this.pending.length && this.runningUnits < this.concurrency * SLOT_UNITS; i++) {
         const id = this.pending[i];
-        const live = this.jobs.get(id);
+        const live = this.book.jobs.get(id);
         if (!live || live.rec.status !== 'queued' || this.running.has(id)) {
           if (i === this.pendingHead) this.pendingHead++;
           continue;
@@ -879,7 +735,7 @@ export class UploadQueue {
     // Bounded walk: a queue of large files ahead of the small ones is not scanned end to end on every pass.
     const end = Math.min(this.pending.length, this.pendingHead + PREFETCH_AHEAD * 4);
     for (let i = this.pendingHead; i < end && paths.length < PREFETCH_AHEAD; i++) {
-      const rec = this.jobs.get(this.pending[i])?.rec;
+      const rec = this.book.jobs.get(this.pending[i])?.rec;
       if (!rec || rec.status !== 'queued' || rec.uploadUrl || rec.offset !== 0 || !isSmallJob(rec)) continue;
       if (this.running.has(rec.id) || smallFileReader.has(rec.path)) continue;
       // Only where the one-request path will run (the server is known to take the body with the creation): elsewhere
@@ -903,11 +759,11 @@ export class UploadQueue {
     const now = this.now();
     const attempt = live.rec.attempt + 1;
     // The log entry goes in the same journal record as the status change.
-    this.log(live, 'started', live.rec.uploadUrl ? `Attempt ${attempt}: resuming.` : `Attempt ${attempt}: starting.`, undefined, undefined, attempt, false);
+    this.book.log(live, 'started', live.rec.uploadUrl ? `Attempt ${attempt}: resuming.` : `Attempt ${attempt}: starting.`, undefined, undefined, attempt, false);
     // A new small job (one request) journals its start with its result: a restart puts an 'uploading' job back in
     // the queue anyway, so the record would only save the attempt number of an attempt cut short by a crash.
     const deferStart = !live.rec.uploadUrl && live.rec.offset === 0 && isSmallJob(live.rec);
-    this.update(live, { status: 'uploading', attempt, nextAttemptAt: undefined, startedAt: live.rec.startedAt ?? now, attemptLog: live.rec.attemptLog }, undefined, deferStart);
+    this.book.update(live, { status: 'uploading', attempt, nextAttemptAt: undefined, startedAt: live.rec.startedAt ?? now, attemptLog: live.rec.attemptLog }, undefined, deferStart);
     live.running = this.runJob(live)
       .catch((err: unknown) => this.handleFailure(live, err))
       .finally(() => {
@@ -920,7 +776,7 @@ export class UploadQueue {
         live.running = undefined;
         live.speed = undefined;
         if (live.stopReason === 'suspend' || live.stopReason === 'close') {
-          if (live.rec.status === 'uploading') this.update(live, { status: 'queued' });
+          if (live.rec.status === 'uploading') this.book.update(live, { status: 'queued' });
           this.pendingDirty = true;
         }
         this.changes.dirtyJobs.add(id);
@@ -954,7 +810,7 @@ export class UploadQueue {
         // Durable before the first byte: a crash after this point resumes this upload instead of creating another.
         rec.uploadUrl = url;
         rec.offset = 0;
-        this.persist(live, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs, attemptLog: rec.attemptLog });
+        this.book.persist(live, { uploadUrl: url, offset: 0, size: rec.size, mtimeMs: rec.mtimeMs, attemptLog: rec.attemptLog });
         this.changes.dirtyJobs.add(rec.id);
         await this.store.flush();
       },
@@ -966,7 +822,7 @@ export class UploadQueue {
           this.overall.add(delta);
           this.secondBytes += delta;
         }
-        this.setSent(live, sent);
+        this.book.setSent(live, sent);
       },
       onChunkComplete: (offset) => {
         if (offset > rec.offset) live.failStreak = 0;
@@ -974,8 +830,8 @@ export class UploadQueue {
         live.serverOffset = offset;
         // The last chunk's offset is written with the completion right after (a crash in between: the restart asks
         // the server and finds the upload complete), so it is not a journal line of its own.
-        if (offset < rec.size) this.persist(live, { offset });
-        if (offset > live.sent) this.setSent(live, offset);
+        if (offset < rec.size) this.book.persist(live, { offset });
+        if (offset > live.sent) this.book.setSent(live, offset);
       },
       onEvent: (event) => this.onUploadEvent(live, event),
     };
@@ -991,12 +847,11 @@ export class UploadQueue {
     const now = this.now();
     live.failStreak = 0;
     const { patch, size } = completionPatch(rec, result, now, small?.size);
-    this.log(live, 'completed', `Completed (${size} bytes).`, size, undefined, undefined, false);
+    this.book.log(live, 'completed', `Completed (${size} bytes).`, size, undefined, undefined, false);
     patch.attemptLog = rec.attemptLog;
-    this.update(live, patch, size);
+    this.book.update(live, patch, size);
     const entry = historyEntryFor(rec, profile.endpoint, result, now);
-    this.history.push(entry);
-    this.store.appendHistory(entry);
+    this.book.addHistory(entry);
     this.events.jobFinished(rec.size);
     // Made durable in the next group write without holding the slot: a crash before it only means the restart asks
     // the server (HEAD), finds the upload complete and marks it so; nothing is sent twice.
@@ -1011,36 +866,36 @@ export class UploadQueue {
       // The server forgot the upload mid-way (expired, cleaned up): start again rather than fail.
       info.retryable = true;
       info.hint = 'The server no longer has this upload; Tusk starts it again from the beginning.';
-      this.update(live, { uploadUrl: undefined, offset: 0, notice: 'The server lost the earlier upload (expired or removed); it was uploaded again from the start.' }, 0);
+      this.book.update(live, { uploadUrl: undefined, offset: 0, notice: 'The server lost the earlier upload (expired or removed); it was uploaded again from the start.' }, 0);
     }
     if (info.code === 'aborted') info.retryable = true;
     if (info.retryable) {
       live.failStreak++;
       const delay = Math.max(retryDelay(live.failStreak, this.retryBase, this.retryMax), serverRetryAfter(err));
       const at = this.now() + delay;
-      this.log(live, 'retry', `${info.message} Next attempt in ${Math.ceil(delay / 1000)} s.`, undefined, delay);
-      this.update(live, { status: 'retrying', lastError: info, nextAttemptAt: at });
+      this.book.log(live, 'retry', `${info.message} Next attempt in ${Math.ceil(delay / 1000)} s.`, undefined, delay);
+      this.book.update(live, { status: 'retrying', lastError: info, nextAttemptAt: at });
       live.timer = setTimeout(() => {
         live.timer = undefined;
-        if (live.rec.status !== 'retrying' || !this.jobs.has(live.rec.id)) return;
-        this.update(live, { status: 'queued', nextAttemptAt: undefined });
+        if (live.rec.status !== 'retrying' || !this.book.jobs.has(live.rec.id)) return;
+        this.book.update(live, { status: 'queued', nextAttemptAt: undefined });
         this.pendingDirty = true;
         this.pump();
       }, delay);
       live.timer.unref();
       return;
     }
-    this.log(live, 'failed', info.message);
-    this.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
+    this.book.log(live, 'failed', info.message);
+    this.book.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
     this.events.jobFailed(`${rec.name}: ${info.message}`);
   }
 
   private onUploadEvent(live: LiveJob, event: UploadEvent): void {
     const fx = uploadEventEffect(event);
     if (fx.serverOffset !== undefined) live.serverOffset = fx.serverOffset;
-    this.log(live, fx.kind, fx.message, fx.offset, fx.delayMs, undefined, fx.persist);
-    if (fx.notice) this.update(live, { notice: fx.notice });
-    if (fx.sent !== undefined) this.setSent(live, fx.sent);
+    this.book.log(live, fx.kind, fx.message, fx.offset, fx.delayMs, undefined, fx.persist);
+    if (fx.notice) this.book.update(live, { notice: fx.notice });
+    if (fx.sent !== undefined) this.book.setSent(live, fx.sent);
   }
 
   /** Missing → failed; changed size or mtime → a new upload from the start (never on top of the old bytes). */
@@ -1048,17 +903,17 @@ export class UploadQueue {
     const check = await inspectSource(live.rec);
     if (check.kind === 'unusable') {
       const info = check.error;
-      this.log(live, 'failed', info.message);
+      this.book.log(live, 'failed', info.message);
       if (live.running) live.stopReason = undefined;
-      this.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
+      this.book.update(live, { status: 'failed', lastError: info, nextAttemptAt: undefined });
       this.events.jobFailed(`${live.rec.name}: ${info.message}`);
       return false;
     }
     if (check.kind === 'changed') {
       const old = live.rec.uploadUrl;
       const { patch, started } = sourceChangedPatch(live.rec, check.size, check.mtimeMs);
-      if (started) this.log(live, 'restarted', 'The file changed (size or modification time); starting a new upload.', 0);
-      this.update(live, patch, 0);
+      if (started) this.book.log(live, 'restarted', 'The file changed (size or modification time); starting a new upload.', 0);
+      this.book.update(live, patch, 0);
       if (old) void this.terminate(live.rec.profileId, old);
     }
     return true;
@@ -1073,111 +928,28 @@ export class UploadQueue {
     if (found.kind === 'offset') {
       live.serverOffset = found.offset;
       if (found.expiresAt !== undefined) live.expiresAt = found.expiresAt;
-      this.update(live, { offset: found.offset }, found.offset);
+      this.book.update(live, { offset: found.offset }, found.offset);
     } else if (found.kind === 'gone') {
-      this.log(live, 'restarted', 'The server no longer has the earlier upload (expired or removed); it starts again.', 0);
-      this.update(live, { uploadUrl: undefined, offset: 0, notice: 'The earlier upload expired on the server; it was uploaded again from the start.' }, 0);
+      this.book.log(live, 'restarted', 'The server no longer has the earlier upload (expired or removed); it starts again.', 0);
+      this.book.update(live, { uploadUrl: undefined, offset: 0, notice: 'The earlier upload expired on the server; it was uploaded again from the start.' }, 0);
     }
   }
 
   /** Loads profiles of restored jobs, so per-server limits are known before scheduling. */
   async warmProfiles(): Promise<void> {
-    await this.profiles.warm([...this.jobs.values()].map((l) => l.rec.profileId));
-  }
-
-  private clearTimer(live: LiveJob): void {
-    if (live.timer) clearTimeout(live.timer);
-    live.timer = undefined;
+    await this.profiles.warm([...this.book.jobs.values()].map((l) => l.rec.profileId));
   }
 
   // ------------------------------------------------------------------------------------------------------------
   // Bookkeeping: every change of a job goes through `update`, which keeps totals and batch counters exact.
   // ------------------------------------------------------------------------------------------------------------
 
-  private addAgg(live: LiveJob, sign: 1 | -1): void {
-    countJob(this.total, live.rec, live.sent, sign);
-    if (live.rec.batchId) {
-      const b = this.batchAgg.get(live.rec.batchId);
-      if (b) countJob(b, live.rec, live.sent, sign);
-    }
-  }
-
-  /**
-   * Applies a patch to a job (memory, store, counters, delta). `sent` sets the live offset too. With `defer` the patch
-   * is not journaled now but with the job's next record (`persist`).
-   */
-  private update(live: LiveJob, patch: Partial<JobRecord>, sent?: number, defer = false): void {
-    this.addAgg(live, -1);
-    Object.assign(live.rec, patch);
-    for (const k of Object.keys(patch) as Array<keyof JobRecord>) if (patch[k] === undefined) delete live.rec[k];
-    if (sent !== undefined) live.sent = sent;
-    this.addAgg(live, 1);
-    if (defer) live.deferred = Object.assign(live.deferred ?? {}, patch);
-    else this.persist(live, patch);
-    this.changes.dirtyJobs.add(live.rec.id);
-    const b = live.rec.batchId;
-    if (b) {
-      this.changes.dirtyBatches.add(b);
-      if (patch.status) this.checkBatchFinished(b);
-    }
-    this.events.schedule();
-  }
-
-  private checkBatchFinished(id: string): void {
-    const a = this.batchAgg.get(id);
-    const b = this.batches.get(id);
-    if (!a || !b) return;
-    const done = a.jobs > 0 && isBatchDone(a);
-    if (done && !this.finishedBatches.has(id)) {
-      this.finishedBatches.add(id);
-      if (a.completed > 0) this.events.notify({ kind: 'batch-finished', batch: this.batchView(b) });
-    } else if (!done) this.finishedBatches.delete(id);
-  }
-
-  private setSent(live: LiveJob, sent: number): void {
-    if (sent === live.sent) return;
-    const d = sent - live.sent;
-    live.sent = sent;
-    if (live.rec.status !== 'cancelled' && live.rec.status !== 'completed') {
-      this.total.offset += d;
-      if (live.rec.batchId) {
-        const b = this.batchAgg.get(live.rec.batchId);
-        if (b) b.offset += d;
-        this.changes.dirtyBatches.add(live.rec.batchId);
-      }
-    }
-    this.changes.dirtyJobs.add(live.rec.id);
-    this.events.schedule();
-  }
-
-  /**
-   * Adds an attempt-log entry. With `persist` false the caller writes `attemptLog` in its own next patch (or the next
-   * entry does), saving a journal record; the entry is in memory (and in the UI) at once either way.
-   */
-  private log(live: LiveJob, kind: string, message: string, offset?: number, delayMs?: number, attempt?: number, persist = true): void {
-    const entry: AttemptLogEntry = { at: this.now(), attempt: attempt ?? live.rec.attempt, kind, message };
-    if (offset !== undefined) entry.offset = offset;
-    if (delayMs !== undefined) entry.delayMs = delayMs;
-    const log = live.rec.attemptLog;
-    log.push(entry);
-    if (log.length > ATTEMPT_LOG_MAX) log.splice(0, log.length - ATTEMPT_LOG_MAX);
-    if (persist) this.persist(live, { attemptLog: log });
-  }
-
-  /** Journals a change of a job, together with any deferred one (so what was deferred is never dropped). */
-  private persist(live: LiveJob, patch: Partial<JobRecord>): void {
-    const deferred = live.deferred;
-    live.deferred = undefined;
-    // The deferred object is ours alone (made in `update`), so it can take the new fields.
-    this.store.patchJob(live.rec.id, deferred ? Object.assign(deferred, patch) : patch);
-  }
-
   private tick(): void {
     const t = performance.now();
     const dt = t - this.lastTick;
     this.lastTick = t;
     for (const id of this.running) {
-      const live = this.jobs.get(id);
+      const live = this.book.jobs.get(id);
       if (!live) continue;
       live.speed?.tick(dt);
       this.changes.dirtyJobs.add(id);
