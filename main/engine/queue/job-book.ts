@@ -91,6 +91,13 @@ export class JobBook {
     this.changes.dirtyBatches.add(batch.id);
   }
 
+  /** A batch's jobs are all written: it loses its `scanning` mark (a restart no longer completes it). */
+  batchComplete(batch: BatchRecord): void {
+    delete batch.scanning;
+    this.store.putBatch(batch);
+    this.changes.dirtyBatches.add(batch.id);
+  }
+
   /** Records a finished upload in the history. */
   addHistory(entry: HistoryEntry): void {
     this.history.push(entry);

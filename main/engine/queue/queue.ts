@@ -9,12 +9,8 @@
  * The TusClient runs with `maxRetries: 0`: each failed attempt comes back here, where a person can see the attempt
  * number, the error and the countdown to the next attempt.
  */
-import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import type {
   AddResult,
-  BatchProblem,
   HistoryEntry,
   JobDetails,
   JobView,
@@ -24,7 +20,7 @@ import type {
   ServerProfile,
   Target,
 } from '../../../shared/types';
-import type { BatchRecord, QueueStore } from '../store/types';
+import type { QueueStore } from '../store/types';
 import type {
   ServerInfo,
   TusClientOptions,
@@ -36,7 +32,6 @@ import type {
 import type { EngineNotification, EngineStatus } from '../engine-types';
 import { TokenBucketLimiter } from './limiter';
 import { SpeedMeter, ThroughputHistory } from './speed';
-import { DEFAULT_IGNORE_PATTERNS, scanFolderColumns } from './scan';
 import {
   PROFILE_GONE_PROBLEM,
   UNFINISHED,
@@ -46,7 +41,7 @@ import {
   rescanInterruptedFolder,
   sourceChangedPatch,
 } from './restore';
-import { alreadyQueued, isSmallJob, slotUnits, SLOT_UNITS } from './slots';
+import { isSmallJob, slotUnits, SLOT_UNITS } from './slots';
 import { smallFileReader } from '../tus/small-files';
 import { SMALL_FILE_MAX } from '../tus/client';
 import { retryDelay, serverRetryAfter, toErrorInfo } from './retry-policy';
@@ -56,6 +51,7 @@ import { clearRetryTimer, type LiveJob } from './live-job';
 import { jobView, totalsView, type DeltaChanges } from './views';
 import { QueueEvents } from './events';
 import { JobBook } from './job-book';
+import { addMissingFolderFiles, addPathsToBook, type AddOptions } from './adding';
 
 /** The part of `TusClient` the queue uses (so tests and benchmarks can hand in the real one or a wrapper). */
 export interface QueueTusClient {
@@ -99,12 +95,7 @@ export interface QueueOptions extends QueueTuning {
   autoStart?: boolean;
 }
 
-/** Options of `addPaths`. */
-export interface AddOptions {
-  profile: ServerProfile;
-  ignorePatterns?: string[];
-  followSymlinks?: boolean;
-}
+export type { AddOptions } from './adding';
 
 /** New small files read ahead in one batch (see prefetchSmallFiles); a new batch when half are used. */
 const PREFETCH_AHEAD = 64;
@@ -237,26 +228,9 @@ export class UploadQueue {
       if ('problem' in read) batch.problems = [...batch.problems, read.problem];
       if (!this.book.batches.has(batch.id) || this.closed || this.closing) continue;
       if (!profile) batch.problems = [...batch.problems, { path: batch.rootPath, reason: PROFILE_GONE_PROBLEM }];
-      if (scan && profile) {
-        batch.problems = scan.problems;
-        const inBatch = new Set<string>();
-        for (const live of this.book.jobs.values()) if (live.rec.batchId === batch.id) inBatch.add(live.rec.path);
-        const existing = this.book.unfinishedPaths(profile.id);
-        const now = this.now();
-        for (let i = 0, made = 0; i < scan.paths.length; i++) {
-          const p = scan.paths[i];
-          if (inBatch.has(p) || existing.has(p)) continue;
-          this.book.newJob(p, basename(p), batch.id, scan.relativePaths[i], scan.sizes[i], scan.mtimes[i], profile, now);
-          if (++made % 2000 === 0) {
-            await new Promise((r) => setImmediate(r));
-            if (!this.book.batches.has(batch.id)) break; // removed meanwhile
-          }
-        }
-      }
+      if (scan && profile) await addMissingFolderFiles(this.book, batch, profile, scan, this.now);
       if (!this.book.batches.has(batch.id)) continue;
-      delete batch.scanning;
-      this.store.putBatch(batch);
-      this.changes.dirtyBatches.add(batch.id);
+      this.book.batchComplete(batch);
       this.pendingDirty = true;
       this.changes.orderChanged = true;
       this.events.schedule();
@@ -312,94 +286,10 @@ export class UploadQueue {
   // Adding
   // ------------------------------------------------------------------------------------------------------------
 
-  /** Enqueues files and folders; folders become batches. Unusable paths are returned in `rejected`. */
+  /** Enqueues files and folders; folders become batches. Unusable paths are returned in `rejected` (see adding.ts). */
   async addPaths(paths: string[], opts: AddOptions): Promise<AddResult> {
-    const result: AddResult = { jobIds: [], batchIds: [], rejected: [] };
-    const profile = opts.profile;
-    this.profiles.remember(profile);
-    const existing = this.book.unfinishedPaths(profile.id);
-    const duplicate = (path: string): BatchProblem | undefined => {
-      const status = existing.get(path);
-      return status === undefined ? undefined : { path, reason: alreadyQueued(status) };
-    };
-    for (let index = 0; index < paths.length; index++) {
-      const path = paths[index];
-      let st;
-      try {
-        st = await stat(path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        result.rejected.push({
-          path,
-          reason: code === 'ENOENT' ? 'No such file or folder.' : code === 'EACCES' ? 'Permission denied.' : String(err),
-        });
-        continue;
-      }
-      const now = this.now();
-      if (st.isFile()) {
-        const dup = duplicate(path);
-        if (dup) {
-          result.rejected.push(dup);
-          continue;
-        }
-        const rec = this.book.newJob(path, basename(path), undefined, undefined, st.size, st.mtimeMs, profile, now);
-        existing.set(path, rec.status);
-        result.jobIds.push(rec.id);
-      } else if (st.isDirectory()) {
-        const scan = await scanFolderColumns(path, {
-          ignorePatterns: opts.ignorePatterns ?? DEFAULT_IGNORE_PATTERNS,
-          followSymlinks: opts.followSymlinks ?? false,
-        });
-        // The batch is written only after the scan: a crash before this point leaves nothing behind.
-        const found = scan.paths.length;
-        if (found === 0 && scan.problems.length === 0) {
-          result.rejected.push({ path, reason: 'The folder has no files to upload (it is empty or every file is ignored).' });
-          continue;
-        }
-        // A file with an unfinished job (e.g. the same folder added again after a crash) is not queued twice.
-        let fresh = found;
-        if (existing.size > 0) {
-          fresh = 0;
-          for (const p of scan.paths) if (!existing.has(p)) fresh++;
-        }
-        if (fresh === 0 && found > 0) {
-          result.rejected.push({
-            path,
-            reason: `Already in the queue: every file of this folder already has an unfinished job (${found}). Resume or retry those jobs instead of adding the folder again.`,
-          });
-          continue;
-        }
-        if (fresh < found) for (const p of scan.paths) if (existing.has(p)) result.rejected.push(duplicate(p)!);
-        // Only a later path of this call can name these files again; the last one need not remember them.
-        const remember = index < paths.length - 1;
-        const scanOptions = { ignorePatterns: opts.ignorePatterns ?? DEFAULT_IGNORE_PATTERNS, followSymlinks: opts.followSymlinks ?? false };
-        // Marked until its last job is written: a crash in between leaves a batch a restart recognizes and completes.
-        const batch: BatchRecord = {
-          id: randomUUID(),
-          profileId: profile.id,
-          name: basename(path),
-          rootPath: path,
-          problems: scan.problems,
-          createdAt: now,
-          scanning: scanOptions,
-        };
-        this.book.addBatch(batch);
-        result.batchIds.push(batch.id);
-        for (let i = 0, made = 0; i < found; i++) {
-          const p = scan.paths[i];
-          if (fresh < found && existing.has(p)) continue;
-          const rec = this.book.newJob(p, basename(p), batch.id, scan.relativePaths[i], scan.sizes[i], scan.mtimes[i], profile, now);
-          if (remember) existing.set(p, rec.status);
-          result.jobIds.push(rec.id);
-          // Let the store write its groups as we go, so a 100,000-file folder never sits in memory twice.
-          if (++made % 2000 === 0) await new Promise((r) => setImmediate(r));
-        }
-        delete batch.scanning;
-        this.store.putBatch(batch);
-      } else {
-        result.rejected.push({ path, reason: 'Not a regular file or folder (device, socket or pipe).' });
-      }
-    }
+    this.profiles.remember(opts.profile);
+    const result = await addPathsToBook(this.book, paths, opts, this.now);
     this.pendingDirty = true;
     this.changes.orderChanged = result.jobIds.length > 0 || this.changes.orderChanged;
     this.events.schedule();
