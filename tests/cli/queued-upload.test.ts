@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Buffer, writeRandomFile } from '../helpers/files';
 import { cliFixture, jsonLines, runCli, startCli } from './run';
@@ -161,5 +161,26 @@ describe('tusk upload through the queue', () => {
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([]);
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a corrupt profiles.json or settings.json in the state dir: exit 1 naming the file, the file left as it was, nothing queued', async () => {
+    const file = join(fx.tmp, 'for-corrupt.bin');
+    await writeRandomFile(file, 10_000, 4);
+    for (const name of ['profiles.json', 'settings.json']) {
+      const dir = stateDir();
+      await mkdir(dir, { recursive: true });
+      const damaged = '{"profiles": [{"id": "p1", "endpoint": "http://x/files/"}';
+      await writeFile(join(dir, name), damaged);
+      const r = await runCli(fx.bundle, ['upload', file, '--concurrency', '1', '--endpoint', fx.server.endpoint, '--state-dir', dir], fx.env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${join(dir, name)} is not valid JSON`);
+      expect(r.stderr).toMatch(/Fix or delete the file/);
+      expect(await readFile(join(dir, name), 'utf8')).toBe(damaged);
+      // Once the file is deleted as the message says, the state dir works again, and nothing was queued meanwhile.
+      await rm(join(dir, name));
+      const list = await runCli(fx.bundle, ['queue', 'list', '--state-dir', dir, '--json'], fx.env);
+      expect(list.code, list.stderr).toBe(0);
+      expect(JSON.parse(list.stdout)).toEqual([]);
+    }
   });
 });
