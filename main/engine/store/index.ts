@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HistoryEntry, ServerProfile } from '../../../shared/types';
-import { type SnapshotContent, type StoreIo, nodeIo, writeAll, writeSnapshot } from './compaction';
+import { type SnapshotContent, type StoreIo, nodeIo, replaceJournal, replaceJournalWithTail, writeAll, writeSnapshot } from './compaction';
 import { StoreIoError, describeIoError } from './errors';
-import { JOURNAL_FILE, fsyncDir } from './files';
+import { JOURNAL_FILE } from './files';
 import { acquireLock, type StateLock } from './lock';
 import { loadState } from './load';
 import { encodeLine, type JournalRecordType } from './records';
@@ -575,56 +575,4 @@ function snapshotOf(state: MemoryState, seq: number, liveJobs?: () => Iterable<J
     profiles: Array.from(state.profiles.values()),
     history: liveJobs ? () => state.recentHistory() : state.recentHistory(),
   };
-}
-
-/** Replaces the journal atomically with `text` (temp file, fsync, rename, fsync the directory). */
-async function replaceJournal(dir: string, text: string, io: StoreIo): Promise<void> {
-  await replaceJournalWith(dir, io, async (handle) => {
-    if (text.length > 0) await writeAll(io, handle, Buffer.from(text, 'utf8'));
-  });
-}
-
-/** Bytes copied per read when a compaction carries the journal's tail over. */
-const COPY_CHUNK = 1024 * 1024;
-
-/**
- * Replaces the journal atomically with the bytes `from` … `to` of the current one, copied in
- * chunks so a long tail is never in memory at once. Returns the new journal's size.
- */
-async function replaceJournalWithTail(dir: string, from: number, to: number, io: StoreIo): Promise<number> {
-  const length = Math.max(0, to - from);
-  await replaceJournalWith(dir, io, async (handle) => {
-    const chunk = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, length)));
-    // The journal is open for appending: positional reads still work on it.
-    const reader = await fsp.open(path.join(dir, JOURNAL_FILE), 'r');
-    try {
-      for (let at = from; at < to; ) {
-        const { bytesRead } = await reader.read(chunk, 0, Math.min(chunk.length, to - at), at);
-        if (bytesRead <= 0) throw Object.assign(new Error(`The journal ended at byte ${at}, before ${to}`), { code: 'EIO' });
-        await writeAll(io, handle, chunk.subarray(0, bytesRead));
-        at += bytesRead;
-      }
-    } finally {
-      await reader.close().catch(() => undefined);
-    }
-  });
-  return length;
-}
-
-async function replaceJournalWith(dir: string, io: StoreIo, fill: (handle: fsp.FileHandle) => Promise<void>): Promise<void> {
-  const finalPath = path.join(dir, JOURNAL_FILE);
-  const tmpPath = `${finalPath}.tmp`;
-  const handle = await fsp.open(tmpPath, 'w');
-  try {
-    await fill(handle);
-    await io.sync(handle);
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await fsp.unlink(tmpPath).catch(() => undefined);
-    throw describeIoError(err, dir, 'compact the saved queue');
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-  await fsp.rename(tmpPath, finalPath);
-  await fsyncDir(dir);
 }
