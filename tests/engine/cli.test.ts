@@ -267,6 +267,30 @@ describe('tusk CLI', () => {
     expect(await tusNode.sha256(second.url as string)).toBe(sha);
   });
 
+  it('an unusable --state-dir: one that cannot be read stops before anything is sent (exit 1, says why); one that cannot be written lets the upload finish and says the URL was not saved', async () => {
+    const file = join(dir, 'state-broken.bin');
+    const sha = await writeRandomFile(file, 150_000, 8);
+    const notADir = join(dir, 'a-file');
+    await writeFile(notADir, 'x');
+    const before = (await tusNode.uploadIds()).length;
+    const r1 = await tusk(['upload', file, '--endpoint', tusNode.endpoint, '--state-dir', join(notADir, 'state')]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toContain(`Cannot read the stored upload URLs in ${join(notADir, 'state', 'urls.json')}`);
+    expect(r1.stderr).toMatch(/ENOTDIR/);
+    expect(r1.stderr).not.toMatch(/bug in Tusk/);
+    expect(await tusNode.uploadIds()).toHaveLength(before); // nothing was created
+    // /proc/self can be read (no urls.json: ENOENT) but no file can be created there, not even by root: a real
+    // unwritable state dir, as a full disk or a read-only mount would be.
+    if (process.platform !== 'linux') return console.log('skipped the unwritable part: /proc/self is Linux only');
+    const r2 = await tusk(['upload', file, '--endpoint', tusNode.endpoint, '--state-dir', '/proc/self', '--json']);
+    expect(r2.code, r2.stderr).toBe(0);
+    const [line] = jsonLines(r2.stdout);
+    expect(await tusNode.sha256(line.url as string)).toBe(sha);
+    expect(r2.stderr).toContain('the upload goes on, but its URL was not saved for resuming: Cannot save upload URLs in /proc/self/urls.json');
+    expect(r2.stderr).toContain(`tusk resume ${file} --url ${line.url as string}`);
+    expect(r2.stderr).not.toMatch(/run the same `tusk upload` again/); // it would not find the upload
+  });
+
   it('info, server and delete', async () => {
     const a = join(dir, 'info.txt');
     await writeRandomFile(a, 2000, 6);

@@ -174,6 +174,17 @@ describe('URL storage', () => {
     const path = join(dir, 'urls.json');
     await writeFile(path, '{oops');
     await expect(new FileUrlStorage(path).get('a')).rejects.toThrow(/not valid JSON.*Delete or repair/);
+    await expect(new FileUrlStorage(path).get('a')).rejects.toMatchObject({ code: 'url-storage' });
+  });
+  it('a storage whose folder is not a directory: reads and writes fail as url-storage errors naming the file', async () => {
+    const dir = await makeTempDir();
+    dirs.push(dir);
+    await writeFile(join(dir, 'plain'), 'x');
+    const path = join(dir, 'plain', 'urls.json');
+    const s = new FileUrlStorage(path);
+    await expect(s.get('a')).rejects.toMatchObject({ code: 'url-storage', message: expect.stringContaining(`Cannot read the stored upload URLs in ${path}`) });
+    await expect(s.set('a', 'http://x/1')).rejects.toMatchObject({ code: 'url-storage' });
+    await expect(new FileUrlStorage(join(dir, 'other', 'urls.json')).get('a')).resolves.toBeUndefined(); // missing is simply empty
   });
   it('MemoryUrlStorage', async () => {
     const s = new MemoryUrlStorage();

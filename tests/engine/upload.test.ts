@@ -281,6 +281,25 @@ describe('@tus/server', () => {
     expect(await c.findPreviousUploads({ path: f.path })).toEqual([]);
   });
 
+  it('a URL storage that cannot be written (a full disk) does not stop the upload: url-not-stored names the URL to resume by', async () => {
+    const f = await file('full-disk.bin', 300_000, 12);
+    /** A storage on a disk that is full: reads work, every write fails as writeFile does with ENOSPC. */
+    class FullDiskStorage extends MemoryUrlStorage {
+      override async set(): Promise<void> {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+    }
+    const c = client(tusNode.endpoint, { storeUrl: true, urlStorage: new FullDiskStorage(), creationWithUpload: false, chunkSize: 100_000 });
+    const events: UploadEvent[] = [];
+    const r = await c.uploadFile({ path: f.path, onEvent: (e) => events.push(e) });
+    expect(r.complete).toBe(true);
+    expect(await tusNode.sha256(r.url)).toBe(f.sha);
+    const notStored = events.filter((e) => e.type === 'url-not-stored');
+    expect(notStored).toHaveLength(1);
+    expect(notStored[0]).toMatchObject({ url: r.url, error: { code: 'url-storage', message: expect.stringContaining('ENOSPC') } });
+    expect(await c.findPreviousUploads({ path: f.path })).toEqual([]);
+  });
+
   it('resumes automatically from stored URLs by fingerprint', async () => {
     const f = await file('autoresume.bin', 300_000, 8);
     const storage = new MemoryUrlStorage();

@@ -167,13 +167,15 @@ export async function transferOne(
   const bar = out.progress();
   let url = options.uploadUrl;
   let acked = 0;
+  /** False once the URL storage (the state dir) failed to keep this upload's URL: a re-run would not find it. */
+  let urlStored = true;
   const howToResume = (): string => {
     if (!url) return `Nothing of ${label} reached the server yet: run the same command again.`;
     const cmd = `tusk resume ${shellQuote(file)} --url ${shellQuote(url)} ${ctx.hint.args.join(' ')}`.trimEnd();
     if (file === STDIN)
       return `To continue, pipe the same data into \`${cmd}\`${ctx.hint.note}; the bytes the server already has are skipped.`;
     const again =
-      ctx.hint.stateDir !== undefined ? ', or run the same `tusk upload` again (with --state-dir it resumes by itself)' : '';
+      ctx.hint.stateDir !== undefined && urlStored ? ', or run the same `tusk upload` again (with --state-dir it resumes by itself)' : '';
     return `To continue ${file}, run \`${cmd}\`${ctx.hint.note}${again}.`;
   };
   const remember = (u: string): void => {
@@ -196,6 +198,11 @@ export async function transferOne(
         if (e.type === 'retry')
           out.info(`tusk: ${file}: retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s after: ${e.error.message}`);
         else if (e.type === 'restarted') out.info(`tusk: ${file}: starting over (${e.reason})`);
+        else if (e.type === 'url-not-stored') {
+          urlStored = false;
+          remember(e.url);
+          out.info(`tusk: ${file}: the upload goes on, but its URL was not saved for resuming: ${e.error.message} If it stops: ${howToResume()}`);
+        }
         else if (e.type === 'resumed') {
           acked = e.offset;
           remember(e.url);

@@ -45,6 +45,9 @@ export function uploadEventEffect(event: UploadEvent): UploadEventEffect {
       return { kind: 'retry', message: event.error.message, delayMs: event.delayMs, persist: true };
     case 'offset-corrected':
       return { kind: 'offset-corrected', message: `The server had ${event.to} bytes, not ${event.from}; continuing from there.`, offset: event.to, persist: true, sent: event.to };
+    case 'url-not-stored':
+      // The queue keeps its URLs in its own store; only a client given a URL storage emits this.
+      return { kind: 'url-not-stored', message: `The upload URL could not be stored: ${event.error.message}`, persist: true };
     case 'checksum-mismatch':
       return { kind: 'checksum-mismatch', message: `The server rejected a chunk at byte ${event.offset} (checksum mismatch); sending it again.`, offset: event.offset, persist: true };
   }

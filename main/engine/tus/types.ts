@@ -118,7 +118,12 @@ export type UploadEvent =
   | { type: 'restarted'; previousUrl: string; reason: string }
   | { type: 'retry'; attempt: number; delayMs: number; error: TusError }
   | { type: 'offset-corrected'; from: number; to: number }
-  | { type: 'checksum-mismatch'; offset: number; attempt: number };
+  | { type: 'checksum-mismatch'; offset: number; attempt: number }
+  /**
+   * The upload was created but its URL could not be saved in the URL storage (a full disk, a read-only folder): the
+   * upload goes on, but a later run will not find it by fingerprint; resume it by its `url`.
+   */
+  | { type: 'url-not-stored'; url: string; error: TusError };
 
 /** Options of one upload (seed: `upload_file(...)`). Exactly one of `path` and `stream` is required. */
 export interface UploadFileOptions {
@@ -220,6 +225,7 @@ export type TusErrorCode =
   | 'source-missing'
   | 'source-unreadable'
   | 'source-changed'
+  | 'url-storage' // the stored upload URLs (resume information, `storeUrl`) could not be read or written
   | 'aborted';
 
 /** The one error type of the engine (like tus-js-client's DetailedError); defined in errors.ts. */

@@ -259,7 +259,8 @@ export class Uploader {
     this.url = undefined;
     this.serverOffset = undefined;
     this.restartReason = undefined;
-    if (this.init.fingerprint) await this.ctx.urlStorage?.remove(this.init.fingerprint);
+    // The entry is replaced once the new upload exists (storeUrl); failing to drop it now must not stop the upload.
+    if (this.init.fingerprint) await this.ctx.urlStorage?.remove(this.init.fingerprint).catch(() => undefined);
     this.emit({ type: 'restarted', previousUrl, reason });
     await this.create();
     if (!this.urlAnnounced && this.url) {
@@ -348,11 +349,28 @@ export class Uploader {
     this.url = resolveLocation(location, endpoint);
     this.parseExpires(res.headers);
     this.emit({ type: 'created', url: this.url, deferredLength: source.deferred });
-    if (this.init.fingerprint) await this.ctx.urlStorage?.set(this.init.fingerprint, this.url);
+    if (this.init.fingerprint) await this.storeUrl(this.init.fingerprint, this.url);
     const offset = withBody && res.headers['upload-offset'] !== undefined ? parseOffset(res.headers['upload-offset'], 'POST', endpoint) : 0;
     this.serverOffset = 0;
     // The creation answer's Location is the upload itself, never a result URL.
     this.afterAck(offset, {});
+  }
+
+  /**
+   * Saves the new upload's URL for a later run. The upload exists on the server by now, so a storage that cannot be
+   * written (a full disk, a read-only folder) does not stop it: failing here would leave it orphaned. The
+   * `url-not-stored` event says so, with the URL to resume by.
+   */
+  private async storeUrl(fingerprint: string, url: string): Promise<void> {
+    try {
+      await this.ctx.urlStorage?.set(fingerprint, url);
+    } catch (err) {
+      const error =
+        err instanceof TusError
+          ? err
+          : new TusError('url-storage', `The upload URL could not be stored: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
+      this.emit({ type: 'url-not-stored', url, error });
+    }
   }
 
   /** Acknowledged bytes: stats, events, the final Location. */

@@ -67,14 +67,17 @@ export class FileUrlStorage implements UrlStorage {
     const next = this.chain.then(async () => {
       const m = await this.read();
       change(m);
-      await mkdir(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
+        await mkdir(dirname(this.path), { recursive: true });
         await writeFile(tmp, JSON.stringify(m, null, 2));
         await rename(tmp, this.path);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
+      } catch (cause) {
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw new TusError('url-storage', `Cannot save upload URLs in ${this.path}: ${(cause as Error).message}.`, {
+          cause,
+          hint: 'Free space on that disk or make the folder writable (or store the URLs elsewhere); without it an interrupted upload is not found again by its file.',
+        });
       }
     });
     this.chain = next.catch(() => undefined);
@@ -87,13 +90,16 @@ export class FileUrlStorage implements UrlStorage {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw err;
+      throw new TusError('url-storage', `Cannot read the stored upload URLs in ${this.path}: ${(err as Error).message}.`, {
+        cause: err,
+        hint: 'Check that its folder is a readable directory (a state dir given as a file path does not work), or store the URLs elsewhere.',
+      });
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (cause) {
-      throw new TusError('invalid-argument', `The URL storage file ${this.path} is not valid JSON.`, {
+      throw new TusError('url-storage', `The URL storage file ${this.path} is not valid JSON.`, {
         cause,
         hint: 'Delete or repair the file; only resume information is lost.',
       });
