@@ -47,7 +47,11 @@ export function parseHeader(text: string): [string, string] {
   const name = i > 0 ? text.slice(0, i).trim() : '';
   if (!name || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
     throw new UsageError(`Invalid header "${text}": use --header 'Name: value', for example --header 'Authorization: Bearer abc'.`);
-  return [name, text.slice(i + 1).trim()];
+  const value = text.slice(i + 1).trim();
+  // Caught here, as a usage error, rather than when the request is built; the value (maybe a token) is not echoed.
+  if (/[\r\n\0]/.test(value))
+    throw new UsageError(`Invalid header "${name}": its value contains a line break or NUL, which would end the header early. Give one header per --header.`);
+  return [name, value];
 }
 
 /**

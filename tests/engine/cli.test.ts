@@ -89,6 +89,12 @@ describe('parse helpers', () => {
   it('parses headers and metadata', () => {
     expect(parseHeader('Authorization: Bearer a:b')).toEqual(['Authorization', 'Bearer a:b']);
     expect(() => parseHeader('no colon')).toThrow(/'Name: value'/);
+    // A line break would end the header early (header injection): a usage error that does not echo the value.
+    for (const bad of ['X-Test: a\r\nX-Injected: b', 'X-Test: a\nb', 'Authorization: Bearer se\0cret']) {
+      expect(() => parseHeader(bad)).toThrow(UsageError);
+      expect(() => parseHeader(bad)).toThrow(/^Invalid header "(X-Test|Authorization)": its value contains a line break or NUL/);
+      expect(() => parseHeader(bad)).not.toThrow(/Injected|cret/);
+    }
     expect(parseMetadataPair('k=a=b')).toEqual(['k', 'a=b']);
     expect(() => parseMetadataPair('bad key=v')).toThrow(/without spaces/);
   });
