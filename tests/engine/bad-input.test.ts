@@ -54,6 +54,36 @@ describe('bad input gets a clear error', () => {
     }
   });
 
+  it('bad client options are refused when the client is built, naming the option (nothing is sent)', () => {
+    const cases: Array<[Partial<TusClientOptions>, RegExp]> = [
+      [{ chunkSize: 0 }, /chunkSize must be a positive number of bytes, got 0/],
+      [{ timeout: 0 }, /timeout must be a positive number of milliseconds, got 0/], // every request would stall at once
+      [{ timeout: NaN }, /timeout must be a positive number of milliseconds, got NaN/], // was Node's ERR_OUT_OF_RANGE
+      [{ stallTimeout: -1 }, /stallTimeout must be a positive number/],
+      [{ maxRetries: -1 }, /maxRetries must be a whole number ≥ 0 \(or Infinity\), got -1/], // was silently no retries
+      [{ maxRetries: 1.5 }, /maxRetries must be a whole number/],
+      [{ retryDelay: -5 }, /retryDelay must be a number of milliseconds ≥ 0, got -5/],
+      [{ headers: { 'Bad Name': 'x' } }, /Invalid header name "Bad Name"/], // was the server's 400, reported as "not tus"
+      [{ headers: { 'X-Token': 'abc\r\nX-Injected: 1' } }, /The value of header "X-Token" is not a single-line string/],
+    ];
+    const thrown = (build: () => unknown): TusError => {
+      try {
+        build();
+      } catch (e) {
+        return e as TusError;
+      }
+      throw new Error('expected the client not to be built');
+    };
+    for (const [options, message] of cases) {
+      const err = thrown(() => new TusClient({ endpoint: tusNode.endpoint, ...options }));
+      expect(err.code, JSON.stringify(options)).toBe('invalid-argument');
+      expect(err.message).toMatch(message);
+      expect(err.message).not.toContain('Injected'); // a header value (maybe a token) is never echoed
+    }
+    for (const ok of [{ maxRetries: 0 }, { maxRetries: Infinity }, { retryDelay: 0 }, { timeout: 1 }, { headers: { 'X-Api-Key': 'k' } }])
+      expect(() => new TusClient({ endpoint: tusNode.endpoint, ...ok })).not.toThrow();
+  });
+
   it('unreachable host (connection refused)', async () => {
     const s = createServer();
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { TusError, abortedError, errorFromStatus, isTusError } from './errors';
+import { checkClientOptions } from './option-checks';
 import { checksumHeader, chooseChecksum } from './checksum';
 import { fileTypeFor } from './filetype';
 import { DefaultFingerprinter } from './fingerprint';
@@ -54,11 +55,8 @@ export class TusClient {
   constructor(options: TusClientOptions, deps: TusClientDeps = {}) {
     this.endpoint = parseHttpUrl(options.endpoint, 'endpoint').toString();
     this.options = options;
+    checkClientOptions(options);
     const timeout = options.timeout ?? 30_000;
-    if (options.chunkSize !== undefined && !(options.chunkSize > 0))
-      throw new TusError('invalid-argument', `chunkSize must be a positive number of bytes, got ${options.chunkSize}.`, {
-        hint: 'Use for example 8 MiB (8388608), or Infinity for one request.',
-      });
     this.resolved = {
       maxRetries: options.maxRetries ?? 3,
       retryDelay: options.retryDelay ?? 1000,
