@@ -365,6 +365,53 @@ describe('@tus/server', () => {
   });
 });
 
+describe('Uploader, chunk by chunk (seed: create_uploader / upload_chunk)', () => {
+  for (const creationWithUpload of [false, true]) {
+    it(`uploadChunk sends one chunk per call${creationWithUpload ? ', the first with the creation (creation-with-upload)' : ''}; offset, isComplete and stats follow`, async () => {
+      const f = await file(`chunky-${creationWithUpload}.bin`, 350_000, 41);
+      const c = client(tusNode.endpoint, { creationWithUpload, maxRetries: 0 });
+      const up = await c.createUploader({ path: f.path, chunkSize: 100_000 });
+      expect(up.offset).toBe(0);
+      expect(up.isComplete).toBe(false);
+      const calls: Array<[boolean, number, boolean]> = [];
+      for (let more = true; more; ) {
+        more = await up.uploadChunk();
+        calls.push([more, up.offset, up.isComplete]);
+      }
+      expect(calls).toEqual([
+        [true, 100_000, false],
+        [true, 200_000, false],
+        [true, 300_000, false],
+        [false, 350_000, true],
+      ]);
+      expect(up.stats).toMatchObject({ bytesUploaded: 350_000, chunksUploaded: 4, retries: 0 });
+      expect(up.stats.elapsedMs).toBeGreaterThanOrEqual(0);
+      expect(await up.uploadChunk()).toBe(false); // nothing left: no request, still complete
+      const { url } = up.result();
+      expect(await tusNode.sha256(url)).toBe(f.sha);
+      await up.close();
+    });
+  }
+
+  it('createUploader with uploadUrl continues an existing upload from the server offset; a closed uploader refuses to send', async () => {
+    const f = await file('chunky-resume.bin', 250_000, 42);
+    const c = client(tusNode.endpoint, { creationWithUpload: false, maxRetries: 0 });
+    const first = await c.createUploader({ path: f.path, chunkSize: 100_000 });
+    expect(await first.uploadChunk()).toBe(true);
+    const { url } = first.result();
+    await first.close();
+    await expect(first.uploadChunk()).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('closed') });
+    const second = await c.createUploader({ path: f.path, uploadUrl: url, chunkSize: 100_000 });
+    expect(await second.uploadChunk()).toBe(true);
+    expect(second.offset).toBe(200_000); // resumed at 100,000 (HEAD), then one chunk
+    expect(second.stats.bytesUploaded).toBe(100_000);
+    const done = await second.upload(); // the rest
+    expect(done).toMatchObject({ url, offset: 250_000, complete: true });
+    expect(await tusNode.sha256(url)).toBe(f.sha);
+    await second.close();
+  });
+});
+
 describe('conformance server', () => {
   it.each(['sha1', 'sha256', 'sha512', 'md5'] as const)('sends %s checksums when asked', async (alg) => {
     const f = await file(`ck-${alg}.bin`, 300_000, 11);

@@ -135,15 +135,25 @@ export class Uploader {
     return this.stopAt !== undefined && this.serverOffset !== undefined && this.serverOffset >= this.stopAt;
   }
 
-  /** Sends one chunk (creating or resuming the upload first when needed); resolves to true while more remain. */
+  /**
+   * Sends one chunk (creating or resuming the upload first when needed; with creation-with-upload the creation carries
+   * the first chunk); resolves to true while more remain.
+   */
   async uploadChunk(): Promise<boolean> {
+    if (this.closed)
+      throw new TusError('invalid-argument', 'This uploader was closed; it cannot send more.', {
+        url: this.url,
+        hint: 'Create a new uploader (with uploadUrl to continue this upload).',
+      });
     let conflicts = 0;
     let mismatches = 0;
     for (;;) {
       this.throwIfAborted();
       try {
+        const chunksBefore = this.chunks;
         await this.ensureUpload();
-        if (!this.isComplete && !this.stopped) await this.patch();
+        // A creation that carried the first bytes (creation-with-upload) was this call's chunk: one chunk per call.
+        if (this.chunks === chunksBefore && !this.isComplete && !this.stopped) await this.patch();
         return !this.isComplete && !this.stopped;
       } catch (raw) {
         if (this.init.signal?.aborted) throw abortedError(this.url);
@@ -213,10 +223,13 @@ export class Uploader {
     };
   }
 
-  /** Releases the source's file handle. */
+  /** Releases the source's file handle; later `uploadChunk` calls fail. Safe to call more than once. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.init.source.close();
   }
+
+  private closed = false;
 
   private emit(event: UploadEvent): void {
     this.init.onEvent?.(event);
