@@ -63,6 +63,7 @@ describe('bad input gets a clear error', () => {
       [{ maxRetries: -1 }, /maxRetries must be a whole number ≥ 0 \(or Infinity\), got -1/], // was silently no retries
       [{ maxRetries: 1.5 }, /maxRetries must be a whole number/],
       [{ retryDelay: -5 }, /retryDelay must be a number of milliseconds ≥ 0, got -5/],
+      [{ metadataEncoding: 'klingon' as BufferEncoding }, /metadataEncoding is not an encoding Node knows, got "klingon"/], // was ERR_UNKNOWN_ENCODING at the first upload
       [{ headers: { 'Bad Name': 'x' } }, /Invalid header name "Bad Name"/], // was the server's 400, reported as "not tus"
       [{ headers: { 'X-Token': 'abc\r\nX-Injected: 1' } }, /The value of header "X-Token" is not a single-line string/],
     ];

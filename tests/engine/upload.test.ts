@@ -413,6 +413,23 @@ describe('Uploader, chunk by chunk (seed: create_uploader / upload_chunk)', () =
 });
 
 describe('conformance server', () => {
+  it('metadataEncoding: values are encoded with it before base64 (latin1 "é" is one byte, E9), and read back with it', async () => {
+    const f = await file('latin1-meta.bin', 1000, 43);
+    const sent: string[] = [];
+    // The conformance server echoes metadata as received; @tus/server reads values as UTF-8 and re-encodes them.
+    const c = client(conf.endpoint, {
+      metadataEncoding: 'latin1',
+      onBeforeRequest: ({ method, headers }) => void (method === 'POST' && sent.push(headers['Upload-Metadata'] ?? '')),
+    });
+    const r = await c.uploadFile({ path: f.path, metadata: { title: 'café' } });
+    const pair = sent[0]!.split(',').find((p) => p.startsWith('title '))!;
+    expect(Buffer.from(pair.slice('title '.length), 'base64')).toEqual(Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+    expect((await c.getUploadInfo(r.url)).metadata.title).toBe('café');
+    // The same upload read as UTF-8 (the default) is not "café": the encoding is really applied both ways.
+    expect((await client(conf.endpoint).getUploadInfo(r.url)).metadata.title).not.toBe('café');
+    expect(await conf.sha256(r.url)).toBe(f.sha);
+  });
+
   it.each(['sha1', 'sha256', 'sha512', 'md5'] as const)('sends %s checksums when asked', async (alg) => {
     const f = await file(`ck-${alg}.bin`, 300_000, 11);
     const r = await client(conf.endpoint, { chunkSize: 128 * 1024 }).uploadFile({ path: f.path, checksum: alg });

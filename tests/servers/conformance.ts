@@ -131,6 +131,11 @@ interface UploadState extends ConformanceUpload {
   concatHeader: string | undefined;
   busy: Promise<void> | undefined;
   gone: boolean;
+  /**
+   * The metadata values exactly as received (base64), echoed by HEAD: the protocol makes a value any bytes, so a
+   * client's encoding (latin1, say) must come back as it was sent, not re-encoded from a UTF-8 reading.
+   */
+  rawMetadata: Record<string, string>;
 }
 
 class HttpError extends Error {
@@ -173,9 +178,11 @@ function parseNonNegInt(value: string | undefined, name: string): number | undef
   return n;
 }
 
-function parseMetadata(header: string | undefined): Record<string, string> {
+/** The pairs of an Upload-Metadata header: values decoded as UTF-8 (for the API) and as received (base64). */
+function parseMetadataRaw(header: string | undefined): { decoded: Record<string, string>; raw: Record<string, string> } {
   const out: Record<string, string> = {};
-  if (header === undefined || header.trim() === '') return out;
+  const raw: Record<string, string> = {};
+  if (header === undefined || header.trim() === '') return { decoded: out, raw };
   for (const pair of header.split(',')) {
     const parts = pair.trim().split(' ');
     const key = parts[0] ?? '';
@@ -186,14 +193,9 @@ function parseMetadata(header: string | undefined): Record<string, string> {
       throw new HttpError(400, `Upload-Metadata value of "${key}" is not base64`);
     }
     out[key] = Buffer.from(b64, 'base64').toString('utf8');
+    raw[key] = b64;
   }
-  return out;
-}
-
-function encodeMetadata(md: Record<string, string>): string {
-  return Object.entries(md)
-    .map(([k, v]) => (v === '' ? k : `${k} ${Buffer.from(v, 'utf8').toString('base64')}`))
-    .join(',');
+  return { decoded: out, raw };
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
@@ -388,12 +390,16 @@ export async function startConformanceServer(opts: ConformanceServerOptions = {}
       length = parseNonNegInt(lengthHeader, 'Upload-Length');
       if (length === undefined) throw new HttpError(400, 'Upload-Length (or Upload-Defer-Length: 1) is required');
     }
-    let metadata = parseMetadata(headerOf(req, 'upload-metadata'));
+    const parsed = parseMetadataRaw(headerOf(req, 'upload-metadata'));
+    let metadata = parsed.decoded;
+    let rawMetadata = parsed.raw;
     if (opts.requireFilenameFiletype && (!('filename' in metadata) || !('filetype' in metadata))) {
       throw new HttpError(400, 'Upload-Metadata must contain both "filename" and "filetype"');
     }
     if (opts.dropUnknownMetadata) {
-      metadata = Object.fromEntries(Object.entries(metadata).filter(([k]) => k === 'filename' || k === 'filetype'));
+      const known = ([k]: [string, string]): boolean => k === 'filename' || k === 'filetype';
+      metadata = Object.fromEntries(Object.entries(metadata).filter(known));
+      rawMetadata = Object.fromEntries(Object.entries(rawMetadata).filter(known));
     }
 
     const id = randomBytes(16).toString('hex');
@@ -404,6 +410,7 @@ export async function startConformanceServer(opts: ConformanceServerOptions = {}
       offset: 0,
       length,
       metadata,
+      rawMetadata,
       concat,
       parts,
       complete: false,
@@ -486,7 +493,8 @@ export async function startConformanceServer(opts: ConformanceServerOptions = {}
     res.setHeader('Upload-Offset', String(u.offset));
     if (u.length !== undefined) res.setHeader('Upload-Length', String(u.length));
     else res.setHeader('Upload-Defer-Length', '1');
-    if (Object.keys(u.metadata).length) res.setHeader('Upload-Metadata', encodeMetadata(u.metadata));
+    const pairs = Object.entries(u.rawMetadata).map(([k, v]) => (v === '' ? k : `${k} ${v}`));
+    if (pairs.length) res.setHeader('Upload-Metadata', pairs.join(','));
     if (u.concatHeader) res.setHeader('Upload-Concat', u.concatHeader);
     expiryHeader(res, u);
     const status = opts.headStatus ?? 200;

@@ -25,6 +25,9 @@ export function checkClientOptions(options: TusClientOptions): void {
   const delay = options.retryDelay;
   if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0))
     throw bad('retryDelay must be a number of milliseconds ≥ 0', delay, 'Use for example 1000; it doubles on each retry, up to 60 s.');
+  const encoding = options.metadataEncoding;
+  if (encoding !== undefined && !Buffer.isEncoding(encoding))
+    throw bad('metadataEncoding is not an encoding Node knows', encoding, 'Use utf8 (the default), latin1, ascii, utf16le or another Buffer encoding.');
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (!HEADER_NAME.test(name))
       throw new TusError('invalid-argument', `Invalid header name ${JSON.stringify(name)}.`, {
