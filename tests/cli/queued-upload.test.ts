@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { sha256Buffer, writeRandomFile } from '../helpers/files';
 import { cliFixture, jsonLines, runCli, startCli } from './run';
@@ -182,5 +183,34 @@ describe('tusk upload through the queue', () => {
       expect(list.code, list.stderr).toBe(0);
       expect(JSON.parse(list.stdout)).toEqual([]);
     }
+  });
+
+  it('a folder with a symbolic link and a named pipe: both named on stderr; --follow-symlinks uploads what the link points to, for that run only', async () => {
+    const root = join(fx.tmp, 'linked');
+    await mkdir(root, { recursive: true });
+    const outside = join(fx.tmp, 'outside.bin');
+    const outsideSum = await writeRandomFile(outside, 20_000, 11);
+    const plainSum = await writeRandomFile(join(root, 'plain.bin'), 10_000, 12);
+    await symlink(outside, join(root, 'alias.bin'));
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    const dir = stateDir();
+    const off = await runCli(fx.bundle, ['upload', root, '--endpoint', fx.server.endpoint, '--state-dir', dir, '--json'], fx.env);
+    expect(off.code, off.stderr).toBe(0);
+    expect(jsonLines(off.stdout).map((l) => l.file)).toEqual([join(root, 'plain.bin')]);
+    expect(off.stderr).toContain(`skipped ${join(root, 'alias.bin')}: Symbolic link skipped`);
+    expect(off.stderr).toContain('--follow-symlinks');
+    expect(off.stderr).toContain(`skipped ${join(root, 'pipe')}: Not a regular file (a named pipe, socket or device)`);
+    const dir2 = stateDir();
+    const on = await runCli(fx.bundle, ['upload', root, '--follow-symlinks', '--endpoint', fx.server.endpoint, '--state-dir', dir2, '--json'], fx.env);
+    expect(on.code, on.stderr).toBe(0);
+    const lines = jsonLines(on.stdout);
+    expect(lines.map((l) => l.file).sort()).toEqual([join(root, 'alias.bin'), join(root, 'plain.bin')]);
+    const byFile = new Map(lines.map((l) => [l.file as string, l.url as string]));
+    expect(await fx.server.sha256(byFile.get(join(root, 'alias.bin'))!)).toBe(outsideSum);
+    expect(await fx.server.sha256(byFile.get(join(root, 'plain.bin'))!)).toBe(plainSum);
+    expect(on.stderr).not.toContain('Symbolic link skipped');
+    // For that run only: the state dir's settings do not now follow links.
+    const saved = await readFile(join(dir2, 'settings.json'), 'utf8').catch(() => '{}');
+    expect(JSON.parse(saved).followSymlinks ?? false).toBe(false);
   });
 });

@@ -1,9 +1,11 @@
 /** The queue's small parts: limiter fairness and accuracy, folder scan, CSV quoting, rates, backoff, the plan. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { TokenBucketLimiter } from '../../main/engine/queue/limiter';
-import { compileIgnore, scanFolder } from '../../main/engine/queue/scan';
+import { NOT_A_FILE, SYMLINK_SKIPPED, compileIgnore, scanFolder } from '../../main/engine/queue/scan';
 import { csvField, historyToCsv, mimeTypeOf } from '../../main/engine/queue/history';
 import { retryDelay } from '../../main/engine/queue/queue';
 import { planFor } from '../../main/engine/api';
@@ -68,6 +70,37 @@ describe('scanFolder', () => {
     expect(files).toHaveLength(100);
     expect(files.map((f) => f.relativePath)).toContain('tree/d3/x y/f7.txt');
     expect(files.find((f) => f.relativePath === 'tree/d0/x y/f11.txt')?.size).toBe(2);
+  });
+
+  it('names every entry it does not queue: a named pipe, a socket, a symbolic link when not following them', async (ctx) => {
+    if (process.platform === 'win32') return ctx.skip(); // no mkfifo or Unix sockets there
+    const root = join(dir, 'specials');
+    await mkdir(join(root, 'sub'), { recursive: true });
+    await writeFile(join(root, 'plain.txt'), 'x');
+    await writeFile(join(root, 'sub', 'inner.txt'), 'y');
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    const sock = createServer().listen(join(root, 'sock'));
+    await new Promise((r) => sock.once('listening', r));
+    await symlink(join(root, 'plain.txt'), join(root, 'alias.txt'));
+    await symlink(join(root, 'pipe'), join(root, 'pipe-link'));
+    try {
+      const off = await scanFolder(root, { followSymlinks: false });
+      expect(off.files.map((f) => f.relativePath).sort()).toEqual(['specials/plain.txt', 'specials/sub/inner.txt']);
+      const reasons = new Map(off.problems.map((p) => [p.path.slice(root.length + 1), p.reason]));
+      expect(reasons.get('pipe')).toBe(NOT_A_FILE);
+      expect(reasons.get('sock')).toBe(NOT_A_FILE);
+      expect(reasons.get('alias.txt')).toBe(SYMLINK_SKIPPED);
+      expect(reasons.get('pipe-link')).toBe(SYMLINK_SKIPPED);
+      expect(reasons.size).toBe(4);
+      expect(SYMLINK_SKIPPED).toMatch(/--follow-symlinks/);
+      const on = await scanFolder(root, { followSymlinks: true });
+      expect(on.files.map((f) => f.relativePath).sort()).toEqual(['specials/alias.txt', 'specials/plain.txt', 'specials/sub/inner.txt']);
+      expect(new Map(on.problems.map((p) => [p.path.slice(root.length + 1), p.reason]))).toEqual(
+        new Map([['pipe', NOT_A_FILE], ['sock', NOT_A_FILE], ['pipe-link', NOT_A_FILE]]),
+      );
+    } finally {
+      sock.close();
+    }
   });
 
   it('compiles glob-like patterns', () => {

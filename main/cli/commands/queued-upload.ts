@@ -4,8 +4,8 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
-import type { Engine } from '../../engine/engine-types';
-import { createEngine } from '../../engine/index';
+import type { Engine, SettingsRepository } from '../../engine/engine-types';
+import { FileSettingsRepository, createEngine } from '../../engine/index';
 import { internalsOf } from '../../engine/engine-internals';
 import { makeProfile } from '../../engine/profiles';
 import type { JobView, ServerProfile } from '../../../shared/types';
@@ -33,6 +33,8 @@ export interface QueuedUploadOptions {
   caPath?: string;
   /** `--proxy`: a proxy URL or false (none); absent: the environment's. */
   proxy?: string | false;
+  /** Follow symbolic links inside folders for this run (`--follow-symlinks`), whatever the state dir's settings say. */
+  followSymlinks?: boolean;
   /** Print a JSON summary instead of text. */
   json?: boolean;
   /** No progress lines on stderr. */
@@ -249,6 +251,14 @@ export function summarize(jobs: JobView[], o: { json?: boolean; out?: (line: str
   return failed.length === 0 ? 0 : 1;
 }
 
+/** The state dir's settings with symbolic links followed, for one run: nothing of it is written to settings.json. */
+function followingSymlinks(repo: SettingsRepository): SettingsRepository {
+  return {
+    get: async () => ({ ...(await repo.get()), followSymlinks: true }),
+    update: async (patch) => ({ ...(await repo.update(patch)), followSymlinks: true }),
+  };
+}
+
 /** `tusk upload <paths...> --endpoint <url> [--concurrency n] [--limit-rate r]` through the queue. Returns the exit code. */
 export async function runQueuedUpload(paths: string[], options: QueuedUploadOptions): Promise<number> {
   const err = options.err ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -268,7 +278,10 @@ export async function runQueuedUpload(paths: string[], options: QueuedUploadOpti
     throw new Error(`--concurrency must be a whole number from 1 to 64, got ${options.concurrency}.`);
   }
   const stateDir = options.stateDir ?? defaultStateDir();
-  const engine = await createEngine({ stateDir });
+  const engine = await createEngine({
+    stateDir,
+    ...(options.followSymlinks ? { settings: followingSymlinks(new FileSettingsRepository(stateDir)) } : {}),
+  });
   const interrupt = options.interrupt ?? trapInterrupt(err);
   interrupt.hint = queueResumeHint(stateDir);
   let stopped = false;

@@ -21,6 +21,8 @@ export interface UploadFlags extends TransferFlags {
   concurrency?: string;
   /** Bandwidth cap such as `10MiB` (queued mode). */
   limitRate?: string;
+  /** Follow symbolic links inside folders (queued mode; a file named directly is always read through its link). */
+  followSymlinks?: boolean;
 }
 
 /**
@@ -36,7 +38,8 @@ export function registerUploadCommand(program: Command): void {
       .argument('<path...>', 'files or folders to upload; - reads one upload from standard input')
       .option('--endpoint <url>', 'the tus creation URL, e.g. https://host/files/')
       .option('--concurrency <n>', 'files uploaded at once, 1-64 (uses the queue; default 4)')
-      .option('--limit-rate <rate>', 'bandwidth cap in bytes/s, e.g. 500k, 10MiB (uses the queue)'),
+      .option('--limit-rate <rate>', 'bandwidth cap in bytes/s, e.g. 500k, 10MiB (uses the queue)')
+      .option('--follow-symlinks', 'follow symbolic links inside folders (links that loop back are reported and skipped)'),
   ).action(async (files: string[], flags: UploadFlags) => {
     await runCommand(Boolean(flags.json), async (out) => {
       if (!flags.endpoint)
@@ -304,6 +307,7 @@ export async function runQueuedSelection(
       ...(client.proxy !== undefined ? { proxy: client.proxy } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(limitRate !== undefined ? { limitRate } : {}),
+      ...(flags.followSymlinks ? { followSymlinks: true } : {}),
       ...(client.chunkSize !== undefined ? { chunkSize: client.chunkSize } : {}),
       ...(flags.checksum !== undefined ? { checksum: flags.checksum as ServerProfile['checksum'] } : {}),
       json: true,

@@ -47,6 +47,12 @@ export interface ScanColumns {
   problems: BatchProblem[];
 }
 
+/** Why a symbolic link in a folder was not followed, and how to have it followed. */
+export const SYMLINK_SKIPPED =
+  'Symbolic link skipped: following links is off (turn it on in Settings, or pass --follow-symlinks to tusk upload).';
+/** Why a named pipe, socket or device in a folder was not queued. */
+export const NOT_A_FILE = 'Not a regular file (a named pipe, socket or device): skipped.';
+
 /** Compiles glob-like name patterns (`*`, `?`) into one matcher of base names. */
 export function compileIgnore(patterns: string[]): (name: string) => boolean {
   if (patterns.length === 0) return () => false;
@@ -125,10 +131,12 @@ export async function scanFolderColumns(root: string, options: ScanOptions = {})
         paths.push(full);
         rels.push(rel);
       } else if (ent.isSymbolicLink()) {
-        if (!follow) problems.push({ path: full, reason: 'Symbolic link skipped: following symlinks is off in Settings.' });
+        if (!follow) problems.push({ path: full, reason: SYMLINK_SKIPPED });
         else symlinkDirs.push({ path: full, rel, parent: d.link });
+      } else {
+        // Sockets, FIFOs and devices are not uploadable files: skipped, and said so (nothing is dropped silently).
+        problems.push({ path: full, reason: NOT_A_FILE });
       }
-      // Sockets, FIFOs and devices are not uploadable files: skipped on purpose.
     }
   };
 
@@ -151,6 +159,8 @@ export async function scanFolderColumns(root: string, options: ScanOptions = {})
     } else if (st.isFile()) {
       paths.push(e.path);
       rels.push(e.rel);
+    } else {
+      problems.push({ path: e.path, reason: NOT_A_FILE });
     }
   };
 
@@ -189,7 +199,10 @@ export async function scanFolderColumns(root: string, options: ScanOptions = {})
           problems.push({ path: paths[i], reason: 'It disappeared while the folder was being read.' });
           continue;
         }
-        if (!st.isFile()) continue;
+        if (!st.isFile()) {
+          problems.push({ path: paths[i], reason: 'It stopped being a regular file while the folder was being read; skipped.' });
+          continue;
+        }
         sizes[i] = st.size;
         mtimes[i] = st.mtimeMs;
         ok[i] = 1;
