@@ -17,6 +17,7 @@ import type {
   Settings,
   Target,
 } from './types';
+import { HTTP_TOKEN } from './http-token';
 
 /** A profile as saved by the renderer: secret header values may be left empty to keep the stored one. */
 export type ProfileInput = Omit<ServerProfile, 'id' | 'builtIn'> & { id?: string };
@@ -110,7 +111,7 @@ const targetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('all') }),
 ]);
 const checksumChoice = z.enum(['auto', 'none', 'sha1', 'sha256', 'sha512', 'md5']);
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'header names are letters, digits and -');
+const headerName = z.string().regex(HTTP_TOKEN, 'header names are letters, digits and -');
 const headerEntry = z.object({
   name: headerName,
   value: z.string().max(16_384).regex(/^[^\r\n]*$/, 'header values cannot contain line breaks'),

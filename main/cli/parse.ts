@@ -4,6 +4,7 @@ import { FileUrlStorage } from '../engine/tus/url-storage';
 import { parseProxyUrl } from '../engine/tus/proxy';
 import type { ChecksumOption, TusClientOptions, UploadFileOptions } from '../engine/tus/types';
 import { traceHooks } from './trace';
+import { HTTP_TOKEN } from '../../shared/http-token';
 
 /** A mistake in how the command was called (exit code 2). */
 export class UsageError extends Error {
@@ -45,7 +46,7 @@ export function parseSize(text: string, what = 'size'): number {
 export function parseHeader(text: string): [string, string] {
   const i = text.indexOf(':');
   const name = i > 0 ? text.slice(0, i).trim() : '';
-  if (!name || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+  if (!name || !HTTP_TOKEN.test(name))
     throw new UsageError(`Invalid header "${text}": use --header 'Name: value', for example --header 'Authorization: Bearer abc'.`);
   const value = text.slice(i + 1).trim();
   // Caught here, as a usage error, rather than when the request is built; the value (maybe a token) is not echoed.

@@ -7,6 +7,7 @@ import type { ServerProfile, Settings } from '../../shared/types';
 import type { StoredHeader } from './secrets';
 import { settingsFieldSchemas } from '../../shared/ipc';
 import { defaultSettings } from '../engine/settings';
+import { HTTP_TOKEN } from '../../shared/http-token';
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = 1;
@@ -39,7 +40,7 @@ export { settingsFieldSchemas };
 
 const storedHeaderSchema = z
   .object({
-    name: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/),
+    name: z.string().regex(HTTP_TOKEN),
     secret: z.boolean(),
     value: z.string().optional(),
     sealed: z.string().optional(),

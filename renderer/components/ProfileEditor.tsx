@@ -6,6 +6,7 @@ import { refreshProfiles } from '../state/actions';
 import { useApp } from '../state/app';
 import { CapabilitiesPanel } from './CapabilitiesPanel';
 import { Icon } from './Icon';
+import { HTTP_TOKEN } from '../../shared/http-token';
 
 /** A new profile's starting values. */
 export const blankProfile: ProfileInput = {
@@ -32,7 +33,7 @@ export function validateProfile(p: ProfileInput): string[] {
     problems.push('The endpoint is not a valid URL (for example https://example.com/files/).');
   }
   p.headers.forEach((h, i) => {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h.name)) problems.push(`Header ${i + 1}: the name may use letters, digits and - only.`);
+    if (!HTTP_TOKEN.test(h.name)) problems.push(`Header ${i + 1}: the name may use letters, digits and - only.`);
     if (/[\r\n]/.test(h.value)) problems.push(`Header ${i + 1}: the value cannot contain line breaks.`);
   });
   return problems;

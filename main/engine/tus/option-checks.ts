@@ -1,8 +1,7 @@
 import { TusError } from './errors';
 import type { TusClientOptions } from './types';
+import { HTTP_TOKEN } from '../../../shared/http-token';
 
-/** A header name as HTTP allows it (RFC 9110 `token`): anything else would make the request malformed. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Checks the numeric and header options of a `TusClient` when it is built, so a mistake is an `invalid-argument`
@@ -29,7 +28,7 @@ export function checkClientOptions(options: TusClientOptions): void {
   if (encoding !== undefined && !Buffer.isEncoding(encoding))
     throw bad('metadataEncoding is not an encoding Node knows', encoding, 'Use utf8 (the default), latin1, ascii, utf16le or another Buffer encoding.');
   for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (!HEADER_NAME.test(name))
+    if (!HTTP_TOKEN.test(name))
       throw new TusError('invalid-argument', `Invalid header name ${JSON.stringify(name)}.`, {
         hint: 'Header names are letters, digits and - (no spaces or colons), for example Authorization or X-Api-Key.',
       });
