@@ -286,3 +286,89 @@ describe('bad input gets a clear error', () => {
     expect(err.hint).toMatch(/Check the URL/);
   });
 });
+
+/**
+ * A tus server that misbehaves in one chosen way (everything else as the protocol says): what real servers and
+ * proxies have been seen to do wrong, each of which must end in a clear error or be shrugged off, never in a
+ * "complete" upload the server does not hold.
+ */
+async function misbehavingServer(mode: 'bad-location' | 'head-offset-beyond' | 'bad-final-location'): Promise<{ endpoint: string; received: () => number; close: () => Promise<void> }> {
+  let offset = 0;
+  let received = 0;
+  const srv = createServer((req, res) => {
+    const h = { 'Tus-Resumable': '1.0.0' };
+    if (req.method === 'OPTIONS') return void res.writeHead(204, { ...h, 'Tus-Version': '1.0.0', 'Tus-Extension': 'creation' }).end();
+    if (req.method === 'POST') {
+      offset = 0;
+      req.resume();
+      return void res.writeHead(201, { ...h, Location: mode === 'bad-location' ? 'http://[bad' : '/files/1' }).end();
+    }
+    if (req.method === 'HEAD') {
+      const reported = mode === 'head-offset-beyond' ? 999_999 : offset;
+      return void res.writeHead(200, { ...h, 'Upload-Offset': String(reported), 'Upload-Length': '300000', 'Cache-Control': 'no-store' }).end();
+    }
+    if (req.method === 'PATCH') {
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => {
+        offset += n;
+        received += n;
+        const done = mode === 'bad-final-location' && offset === 300_000 ? { Location: 'http://[bad' } : {};
+        res.writeHead(204, { ...h, 'Upload-Offset': String(offset), ...done }).end();
+      });
+      return;
+    }
+    res.writeHead(405).end();
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/files`,
+    received: () => received,
+    close: () => new Promise((r) => srv.close(() => r())),
+  };
+}
+
+describe('a misbehaving server', () => {
+  it('a creation Location that is no URL: an http error quoting it, not "a bug in Tusk"', async () => {
+    const s = await misbehavingServer('bad-location');
+    try {
+      const f = join(dir, 'bad-location.bin');
+      await writeRandomFile(f, 300_000, 51);
+      const err = await failure(client(s.endpoint).uploadFile({ path: f }));
+      expect(err.code).toBe('http');
+      expect(err.message).toContain(`The server's Location header "http://[bad" is not a valid URL`);
+      expect(err.message).not.toMatch(/bug in Tusk/);
+      expect(s.received()).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('an offset beyond the upload length on resume: an error saying the server holds more than there is, never "complete"', async () => {
+    const s = await misbehavingServer('head-offset-beyond');
+    try {
+      const f = join(dir, 'offset-beyond.bin');
+      await writeRandomFile(f, 300_000, 52);
+      const err = await failure(client(s.endpoint).resumeUpload({ path: f, uploadUrl: `${s.endpoint}/1` }));
+      expect(err.code).toBe('http');
+      expect(err.message).toContain('The server reports 999999 bytes received for an upload of 300000 bytes');
+      expect(err.hint).toMatch(/Delete the upload and upload the file again/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a final PATCH Location that is no URL is left out: the upload itself completes', async () => {
+    const s = await misbehavingServer('bad-final-location');
+    try {
+      const f = join(dir, 'bad-final-location.bin');
+      await writeRandomFile(f, 300_000, 53);
+      const r = await client(s.endpoint, { chunkSize: 100_000 }).uploadFile({ path: f });
+      expect(r).toMatchObject({ complete: true, offset: 300_000, url: `${s.endpoint}/1` });
+      expect(r.resultUrl).toBeUndefined();
+      expect(s.received()).toBe(300_000);
+    } finally {
+      await s.close();
+    }
+  });
+});

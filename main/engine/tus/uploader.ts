@@ -299,6 +299,14 @@ export class Uploader {
           hint: 'Upload the file as a new upload; it is not the one this URL was created for.',
         });
     }
+    const holds = length !== undefined ? Number(length) : size;
+    if (holds !== undefined && offset > holds)
+      throw new TusError('http', `The server reports ${offset} bytes received for an upload of ${holds} bytes: more than there are.`, {
+        method: 'HEAD',
+        url,
+        status: res.status,
+        hint: 'The server (or a proxy) misbehaves; what it stored cannot be trusted. Delete the upload and upload the file again.',
+      });
     this.parseExpires(res.headers);
     this.setOffset(offset);
   }
@@ -396,8 +404,15 @@ export class Uploader {
       this.init.onChunkComplete?.(offset, this.init.source.size);
     }
     if (this.isComplete && headers['location'] && this.url) {
-      const loc = resolveLocation(headers['location'], this.url);
-      if (loc !== this.url) this.resultUrl = loc;
+      // A result URL that is not one is left out: the upload itself is complete and must not fail for it.
+      const loc = (() => {
+        try {
+          return resolveLocation(headers['location']!, this.url!);
+        } catch {
+          return undefined;
+        }
+      })();
+      if (loc !== undefined && loc !== this.url) this.resultUrl = loc;
     }
     if (this.isComplete && this.init.fingerprint) void this.ctx.urlStorage?.remove(this.init.fingerprint).catch(() => undefined);
   }

@@ -18,7 +18,25 @@ export function parseHttpUrl(raw: string, what = 'URL'): URL {
   return url;
 }
 
-/** Resolves a `Location` header against the request URL: absolute, relative (`/files/id`) or `//host/files/id`. */
+/**
+ * Resolves a `Location` header against the request URL: absolute, relative (`/files/id`) or `//host/files/id`. One that
+ * is no URL at all (or not http/https) is the server's fault: an `http` error quoting it.
+ */
 export function resolveLocation(location: string, base: string): string {
-  return new URL(location.trim(), base).toString();
+  let url: URL;
+  try {
+    url = new URL(location.trim(), base);
+  } catch (cause) {
+    throw new TusError('http', `The server's Location header ${JSON.stringify(location.slice(0, 200))} is not a valid URL.`, {
+      url: base,
+      cause,
+      hint: 'The server (or a proxy rewriting its headers) is misconfigured; report it to its operator.',
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TusError('http', `The server's Location header ${JSON.stringify(location.slice(0, 200))} is not an http(s) URL.`, {
+      url: base,
+      hint: 'The server (or a proxy rewriting its headers) is misconfigured; report it to its operator.',
+    });
+  return url.toString();
 }
