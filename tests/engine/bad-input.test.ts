@@ -328,10 +328,22 @@ async function misbehavingServer(mode: 'bad-location' | 'head-offset-beyond' | '
   };
 }
 
+/** Runs `test` against a misbehaving server, closed afterwards whatever happens. */
+async function withMisbehavingServer(
+  mode: Parameters<typeof misbehavingServer>[0],
+  test: (s: Awaited<ReturnType<typeof misbehavingServer>>) => Promise<void>,
+): Promise<void> {
+  const s = await misbehavingServer(mode);
+  try {
+    await test(s);
+  } finally {
+    await s.close();
+  }
+}
+
 describe('a misbehaving server', () => {
   it('a creation Location that is no URL: an http error quoting it, not "a bug in Tusk"', async () => {
-    const s = await misbehavingServer('bad-location');
-    try {
+    await withMisbehavingServer('bad-location', async (s) => {
       const f = join(dir, 'bad-location.bin');
       await writeRandomFile(f, 300_000, 51);
       const err = await failure(client(s.endpoint).uploadFile({ path: f }));
@@ -339,36 +351,28 @@ describe('a misbehaving server', () => {
       expect(err.message).toContain(`The server's Location header "http://[bad" is not a valid URL`);
       expect(err.message).not.toMatch(/bug in Tusk/);
       expect(s.received()).toBe(0);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('an offset beyond the upload length on resume: an error saying the server holds more than there is, never "complete"', async () => {
-    const s = await misbehavingServer('head-offset-beyond');
-    try {
+    await withMisbehavingServer('head-offset-beyond', async (s) => {
       const f = join(dir, 'offset-beyond.bin');
       await writeRandomFile(f, 300_000, 52);
       const err = await failure(client(s.endpoint).resumeUpload({ path: f, uploadUrl: `${s.endpoint}/1` }));
       expect(err.code).toBe('http');
       expect(err.message).toContain('The server reports 999999 bytes received for an upload of 300000 bytes');
       expect(err.hint).toMatch(/Delete the upload and upload the file again/);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('a final PATCH Location that is no URL is left out: the upload itself completes', async () => {
-    const s = await misbehavingServer('bad-final-location');
-    try {
+    await withMisbehavingServer('bad-final-location', async (s) => {
       const f = join(dir, 'bad-final-location.bin');
       await writeRandomFile(f, 300_000, 53);
       const r = await client(s.endpoint, { chunkSize: 100_000 }).uploadFile({ path: f });
       expect(r).toMatchObject({ complete: true, offset: 300_000, url: `${s.endpoint}/1` });
       expect(r.resultUrl).toBeUndefined();
       expect(s.received()).toBe(300_000);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
