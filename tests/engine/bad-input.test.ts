@@ -280,6 +280,15 @@ describe('bad input gets a clear error', () => {
     expect(err.message).toMatch(/exactly one of path and stream/);
   });
 
+  it('headers larger than the server takes (431): the error says which parts of a request grow them', async () => {
+    const f = join(dir, 'big-headers.bin');
+    await writeRandomFile(f, 1000, 54);
+    // Node's HTTP server (under @tus/server) refuses more than 16 KiB of headers.
+    const err = await failure(client(tusNode.endpoint, { headers: { 'X-Big': 'a'.repeat(20_000) } }).uploadFile({ path: f }));
+    expect(err.status).toBe(431);
+    expect(err.hint).toMatch(/long file names or folder paths in the metadata, or large custom headers/);
+  });
+
   it('an upload URL that does not exist (resume, no restart possible for getUploadInfo)', async () => {
     const err = await failure(client(tusNode.endpoint).getUploadInfo(`${tusNode.endpoint}/does-not-exist`));
     expect(err.code).toBe('not-found');

@@ -204,6 +204,18 @@ describe('server info and errors', () => {
     });
     expect(info).toMatchObject({ version: '1.0.0', extensions: ['creation', 'termination'], maxSize: 100, status: 204 });
   });
+  it('an OPTIONS answer about the request itself (a proxy login, headers too large) is that error, not "not a tus server"', () => {
+    const proxyLogin = (() => {
+      try {
+        parseServerInfo('http://x/files', { status: 407, body: '', headers: { 'proxy-authenticate': 'Basic' } });
+      } catch (e) {
+        return e as TusError;
+      }
+    })();
+    expect(proxyLogin).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/proxy asks for a login/) });
+    expect(() => parseServerInfo('http://x/files', { status: 431, body: '', headers: {} })).toThrow(/long file names or folder paths/);
+    expect(() => parseServerInfo('http://x/files', { status: 418, body: '', headers: {} })).toThrow(/does not look like a tus endpoint/);
+  });
   it('an ordinary web page is not-tus', () => {
     expect(() => parseServerInfo('http://x/', { status: 200, body: '<html>', headers: { 'content-type': 'text/html' } })).toThrow(
       /not a tus server.*Check the endpoint URL/,

@@ -162,6 +162,9 @@ export function errorFromStatus(method: string, url: string, res: ResponseLike, 
   let hint = 'The server answered in a way tus does not expect; check the endpoint and headers.';
   if (status === 400 || status === 406 || status === 415)
     hint = 'The server rejected the request; some servers require filename and filetype metadata or specific headers.';
+  else if (status === 431)
+    hint =
+      "The request's headers are larger than the server takes: long file names or folder paths in the metadata, or large custom headers. Shorten them, or ask the server's operator to raise its header limit.";
   return new TusError('http', `${what}: unexpected HTTP status ${status}.`, { ...d, hint });
 }
 

@@ -11,6 +11,12 @@ export function splitList(value: string | undefined): string[] {
 }
 
 /**
+ * Statuses that say something about the request (credentials, a proxy's login, the rate, the size of the headers),
+ * not that the endpoint is something other than tus: an OPTIONS answered with one of them gets its own error.
+ */
+const ABOUT_THE_REQUEST = new Set([401, 403, 407, 429, 431]);
+
+/**
  * Reads an OPTIONS answer. 200 and 204 are both fine and a missing `Tus-Version` falls back to 1.0.0; an answer with
  * no tus header at all (an ordinary web server) is a `not-tus` error.
  */
@@ -20,7 +26,7 @@ export function parseServerInfo(endpoint: string, res: HttpResponse): ServerInfo
   if (res.status < 200 || res.status >= 300) {
     const redirect = res.status >= 300 && res.status < 400 && h['location'] !== undefined;
     if (redirect) throw errorFromStatus('OPTIONS', endpoint, res, `${endpoint} is not the tus endpoint`);
-    if (res.status === 404 || res.status === 405 || (!isTus && res.status < 500 && res.status !== 401 && res.status !== 403 && res.status !== 429))
+    if (res.status === 404 || res.status === 405 || (!isTus && res.status < 500 && !ABOUT_THE_REQUEST.has(res.status)))
       throw new TusError('not-tus', `${endpoint} does not look like a tus endpoint (OPTIONS answered ${res.status}).`, {
         method: 'OPTIONS',
         url: endpoint,
