@@ -18,7 +18,8 @@ export class QueueEvents {
   /** Jobs, batches and order changed since the last delta; the queue marks them as it changes them. */
   readonly changes = new DeltaChanges();
   private timer: NodeJS.Timeout | undefined;
-  private lastAt = 0;
+  /** When the last delta went out (performance.now); never yet → the first one goes out on the next turn. */
+  private lastAt = -Infinity;
   private closed = false;
   private readonly deltaListeners = new Set<(d: QueueDelta) => void>();
   private readonly statusListeners = new Set<(s: EngineStatus) => void>();

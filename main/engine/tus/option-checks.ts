@@ -2,7 +2,6 @@ import { TusError } from './errors';
 import type { TusClientOptions } from './types';
 import { HTTP_TOKEN } from '../../../shared/http-token';
 
-
 /**
  * Checks the numeric and header options of a `TusClient` when it is built, so a mistake is an `invalid-argument`
  * error naming the option, not a stalled first request (`timeout: 0`), a raw Node range error (`timeout: NaN`), a

@@ -21,7 +21,6 @@ const MAX_CHECKSUM_RESENDS = 3;
 /** How often a 409 is reconciled with a HEAD per chunk before giving up. */
 const MAX_CONFLICTS = 5;
 
-
 /** What an Uploader needs from its client. */
 export interface UploaderContext {
   transport: Transport;
@@ -83,6 +82,8 @@ export class Uploader {
   private speedBytes = 0;
   private speed = 0;
   private urlAnnounced = false;
+  /** Set by `close()`: the source is released, so nothing more can be sent. */
+  private closed = false;
   private readonly stopAt: number | undefined;
   /** Request bodies read whole ahead (plain ones up to BUFFERED_BODY_MAX, checksummed ones hashed as they are read). */
   private readonly bodies: BodyReadAhead;
@@ -228,8 +229,6 @@ export class Uploader {
     this.closed = true;
     await this.init.source.close();
   }
-
-  private closed = false;
 
   private emit(event: UploadEvent): void {
     this.init.onEvent?.(event);
@@ -404,14 +403,12 @@ export class Uploader {
       this.init.onChunkComplete?.(offset, this.init.source.size);
     }
     if (this.isComplete && headers['location'] && this.url) {
-      // A result URL that is not one is left out: the upload itself is complete and must not fail for it.
-      const loc = (() => {
-        try {
-          return resolveLocation(headers['location']!, this.url!);
-        } catch {
-          return undefined;
-        }
-      })();
+      let loc: string | undefined;
+      try {
+        loc = resolveLocation(headers['location'], this.url);
+      } catch {
+        // A result URL that is not one is left out: the upload itself is complete and must not fail for it.
+      }
       if (loc !== undefined && loc !== this.url) this.resultUrl = loc;
     }
     if (this.isComplete && this.init.fingerprint) void this.ctx.urlStorage?.remove(this.init.fingerprint).catch(() => undefined);
@@ -496,7 +493,6 @@ export class Uploader {
     }
   }
 
-
   /**
    * Passes the body [start, start+len) through: refreshes the stall watchdog, reports progress, waits on the rate
    * limiter, and holds the last bytes back until the source's unchanged-check passed (a file that changed must not
@@ -540,7 +536,6 @@ export class Uploader {
     }
   }
 }
-
 
 function parseOffset(raw: string | undefined, method: string, url: string): number {
   const n = raw === undefined ? NaN : Number(raw);
